@@ -1,0 +1,32 @@
+# Two commands on a fresh machine:  make demo  (run the main job)  ·  make test  (run every test)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: install demo run test unit e2e clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: install  ## the 02:15 heat alarm, on the embedded broker, SQLite and the sample district
+	$(BIN)/gridalert demo
+
+run: install
+	$(BIN)/gridalert run
+
+test: install  ## unit and end-to-end tests (PostgreSQL too when GRIDALERT_TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+e2e: install
+	$(BIN)/python -m pytest tests/e2e
+
+clean:
+	rm -rf $(VENV) .gridalert .pytest_cache *.egg-info
