@@ -1,0 +1,161 @@
+"""Load and check a configuration directory; every problem names file, entry and what is wrong.
+
+Files: ``grids.geojson`` (required), ``roster.yaml`` (required), ``policies.yaml`` (optional,
+defaults apply), ``devices.yaml`` (optional). All files are read and every problem is collected
+before anything starts, so one run of ``gridalert check`` shows the whole list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from gridalert.config.errors import ConfigError, ConfigErrors
+from gridalert.config.model import Device, Devices, Person, Policies, Roster
+from gridalert.geo import GridMap
+
+M = TypeVar("M", bound=BaseModel)
+
+GRIDS, ROSTER, POLICIES, DEVICES = "grids.geojson", "roster.yaml", "policies.yaml", "devices.yaml"
+
+
+@dataclass(frozen=True)
+class DistrictConfig:
+    """Everything a worker knows about its district, checked and ready to use."""
+
+    directory: Path
+    grids: GridMap
+    roster: Roster
+    policies: Policies
+    devices: dict[str, Device] = field(default_factory=dict)
+
+    def person(self, person_id: str) -> Optional[Person]:
+        return self._people.get(person_id)
+
+    @property
+    def _people(self) -> dict[str, Person]:
+        cached = self.__dict__.get("_people_cache")
+        if cached is None:
+            cached = {p.id: p for p in self.roster.staff}
+            object.__setattr__(self, "_people_cache", cached)
+        return cached
+
+
+def _entry(loc: tuple[Any, ...], document: Any) -> str:
+    """Render a pydantic error location as ``staff[3].channels[0] (id gh-01)``."""
+    text, node, label = "", document, ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            try:
+                node = node[part]
+                if isinstance(node, dict) and "id" in node:
+                    label = f" (id {node['id']})"
+            except (IndexError, KeyError, TypeError):
+                node = None
+        else:
+            text += f".{part}" if text else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return (text or "(top level)") + label
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown place)"
+        raise ConfigError(path, [(where, f"not valid YAML: {exc.problem}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [("(file)", f"cannot be read: {exc}")]) from None
+
+
+def _parse(path: Path, model: type[M], required: bool) -> M:
+    if not path.exists():
+        if required:
+            raise ConfigError(path, [("(file)", "missing; this file is required")])
+        return model()
+    document = _read_yaml(path)
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(path, [("(top level)", "must be a mapping of keys to values")])
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        problems = [(_entry(err["loc"], document), _message(err)) for err in exc.errors()]
+        raise ConfigError(path, problems) from None
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (check its spelling)"
+    if err["type"] == "missing":
+        return "required but missing"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _load_grids(path: Path) -> GridMap:
+    if not path.exists():
+        raise ConfigError(path, [("(file)", "missing; this file is required")])
+    return GridMap.from_geojson(path)
+
+
+def _check_roster(path: Path, roster: Roster, grids: GridMap, check_url: Callable[[str], Optional[str]]) -> None:
+    areas = {grids.district}
+    for info in grids.grids.values():
+        areas.update((info.grid_id, info.village, info.township, info.district))
+    problems = []
+    for i, person in enumerate(roster.staff):
+        if person.area not in areas:
+            problems.append((f"staff[{i}] (id {person.id}).area", f"{person.area!r} is no grid, village, township or district of {GRIDS}"))
+        for j, url in enumerate(person.channels):
+            problem = check_url(url)
+            if problem:
+                problems.append((f"staff[{i}] (id {person.id}).channels[{j}]", problem))
+    if not any(p.role.value == "district_duty" and p.area == grids.district for p in roster.staff):
+        problems.append(("staff", f"no district_duty for {grids.district}: incidents outside every grid "
+                                  "and unstaffed tiers would reach nobody"))
+    if problems:
+        raise ConfigError(path, problems)
+
+
+def _check_url_with_apprise(url: str) -> Optional[str]:
+    from gridalert.notifiers.channel import AppriseChannel
+
+    return AppriseChannel.validate(url)
+
+
+def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = _check_url_with_apprise) -> DistrictConfig:
+    """Read every file of ``directory``; raise ``ConfigErrors`` listing all problems found."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigErrors([ConfigError(directory, [("(directory)", "does not exist or is not a directory")])])
+    errors: list[ConfigError] = []
+
+    def attempt(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except ConfigError as exc:
+            errors.append(exc)
+            return None
+
+    grids = attempt(lambda: _load_grids(directory / GRIDS))
+    roster = attempt(lambda: _parse(directory / ROSTER, Roster, required=True))
+    policies = attempt(lambda: _parse(directory / POLICIES, Policies, required=False))
+    devices = attempt(lambda: _parse(directory / DEVICES, Devices, required=False))
+    if grids is not None and roster is not None:
+        attempt(lambda: _check_roster(directory / ROSTER, roster, grids, check_url))
+    if errors:
+        raise ConfigErrors(errors)
+    return DistrictConfig(
+        directory=directory,
+        grids=grids,
+        roster=roster,
+        policies=policies,
+        devices={d.id: d for d in devices.devices},
+    )

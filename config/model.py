@@ -1,0 +1,150 @@
+"""Typed models of the configuration files: roster.yaml, policies.yaml, devices.yaml.
+
+Unknown keys are errors (a misspelt key must not silently fall back to a default). These models
+check one file each; rules that span files (a roster area that names no grid) live in
+``config.loader``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gridalert.streams.records import TIERS
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(str, Enum):
+    """Who a person is in the grid organisation; decides which tier pages them."""
+
+    unit_head = "unit_head"  # 联户长
+    grid_worker = "grid_worker"  # 网格员
+    grid_head = "grid_head"  # 网格长
+    village_secretary = "village_secretary"  # 村/社区书记
+    township_duty = "township_duty"  # 乡镇/街道值班
+    district_duty = "district_duty"  # 区指挥中心值班员
+    district_leader = "district_leader"
+    dept_fire = "dept_fire"
+    dept_power = "dept_power"
+    dept_property = "dept_property"
+    dept_police = "dept_police"
+    dept_health = "dept_health"
+    dept_civil_affairs = "dept_civil_affairs"
+
+
+# The role paged first at each tier, and the kind of area it covers.
+TIER_ROLE = {
+    "unit": Role.unit_head,
+    "grid": Role.grid_head,
+    "village": Role.village_secretary,
+    "township": Role.township_duty,
+    "district": Role.district_duty,
+}
+
+
+class Person(Strict):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    role: Role
+    area: str = Field(min_length=1, description="unit, grid id, village, township or district")
+    phone: Optional[str] = None
+    channels: list[str] = Field(min_length=1, description="apprise URLs, tried in order")
+
+
+class Roster(Strict):
+    staff: list[Person] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Roster":
+        seen: set[str] = set()
+        for person in self.staff:
+            if person.id in seen:
+                raise ValueError(f"staff id {person.id!r} appears more than once")
+            seen.add(person.id)
+        return self
+
+
+class HeatRule(Strict):
+    """Abnormal heat (异常热源): one threshold for now; two stages and persistence come later."""
+
+    alarm_c: float = Field(default=50.0, gt=-50, lt=1000, description="alarm at or above, °C")
+
+
+class Detectors(Strict):
+    heat: HeatRule = HeatRule()
+
+
+class EventClass(str, Enum):
+    own_level = "own_level"  # 本级事项
+    upper_level = "upper_level"  # 上级事项
+    difficult = "difficult"  # 疑难事项
+
+
+class Route(Strict):
+    start_tier: str = "grid"
+    severity: str = "high"
+    klass: EventClass = EventClass.own_level
+
+    @field_validator("start_tier")
+    @classmethod
+    def _known_tier(cls, value: str) -> str:
+        if value not in TIERS:
+            raise ValueError(f"unknown tier {value!r}; tiers are {', '.join(TIERS)}")
+        return value
+
+
+class TierPolicy(Strict):
+    accept_timeout_s: float = Field(default=300.0, gt=0)
+
+
+class Paging(Strict):
+    attempts: int = Field(default=3, ge=1, le=10)
+    backoff_s: float = Field(default=1.0, ge=0)
+    timeout_s: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=16, ge=1)
+
+
+class Policies(Strict):
+    detectors: Detectors = Detectors()
+    routing: dict[str, Route] = Field(default_factory=lambda: {"heat.reading": Route()})
+    tiers: dict[str, TierPolicy] = Field(default_factory=lambda: {t: TierPolicy() for t in TIERS})
+    paging: Paging = Paging()
+
+    def route(self, event_type: str) -> Route:
+        """The routing of an event type (the default route when policies.yaml names none)."""
+        return self.routing.get(event_type, Route())
+
+    @field_validator("tiers")
+    @classmethod
+    def _known_tiers(cls, value: dict[str, TierPolicy]) -> dict[str, TierPolicy]:
+        unknown = sorted(set(value) - set(TIERS))
+        if unknown:
+            raise ValueError(f"unknown tier(s) {', '.join(unknown)}; tiers are {', '.join(TIERS)}")
+        return {tier: value.get(tier, TierPolicy()) for tier in TIERS}
+
+
+class Device(Strict):
+    """A registered device: events may name it instead of carrying lon/lat."""
+
+    id: str = Field(min_length=1)
+    kind: str = Field(min_length=1)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    zone: Optional[str] = None
+
+
+class Devices(Strict):
+    devices: list[Device] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Devices":
+        ids = [d.id for d in self.devices]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"device id(s) appear more than once: {', '.join(dupes)}")
+        return self

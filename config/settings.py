@@ -1,0 +1,62 @@
+"""Process settings from the environment (prefix ``GRIDALERT_``); the district itself is in files.
+
+Settings say *where* things run (broker, database, config directory, ports); the configuration
+directory says *what* the district is (grids, roster, policies, devices).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SAMPLE_CONFIG_DIR = Path(__file__).resolve().parent / "sample"
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to find its peers.
+
+    With no ``broker`` the runner starts the embedded broker; with no ``database_url`` the
+    projection is an SQLite file under ``data_dir``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDALERT_", extra="ignore")
+
+    broker: Optional[str] = Field(
+        default=None, description="kafka://host:port[,host:port]; empty starts the embedded broker"
+    )
+    database_url: Optional[str] = Field(default=None, description="SQLAlchemy URL of the projection")
+    config_dir: Path = Field(default=SAMPLE_CONFIG_DIR, description="directory of grids/roster/policies")
+    data_dir: Path = Field(default=Path(".gridalert"), description="SQLite file and process logs")
+    app_id: str = Field(default="gridalert", description="Faust app id: consumer group and table prefix")
+    partitions: int = Field(default=4, ge=1, description="partitions of every gridalert topic")
+    broker_port: int = Field(default=0, ge=0, le=65535, description="embedded broker port; 0 picks one")
+    inbox_port: int = Field(default=8025, ge=0, le=65535, description="port of the demo inbox")
+    rebalance_timeout_s: float = Field(default=5.0, gt=0, description="consumer-group rebalance timeout")
+    session_timeout_s: float = Field(default=10.0, gt=0, description="consumer-group session timeout")
+    log_level: str = Field(default="info")
+
+    @field_validator("broker")
+    @classmethod
+    def _broker_url(cls, value: Optional[str]) -> Optional[str]:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if "://" not in value:
+            value = f"kafka://{value}"
+        if not value.startswith("kafka://"):
+            raise ValueError(f"GRIDALERT_BROKER must look like kafka://host:port, got {value!r}")
+        return value
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """The broker as kafka-python wants it: ``["host:port", ...]``."""
+        if self.broker is None:
+            raise RuntimeError("no broker configured yet (the embedded one is not started)")
+        return [part.strip() for part in self.broker.removeprefix("kafka://").split(",") if part.strip()]
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'gridalert.db').resolve()}"

@@ -1,0 +1,80 @@
+"""The one Faust app: settings, topics with their record types, and every stage registered.
+
+``create_app`` builds a fresh app for given settings and district config, so a worker process,
+a test and a benchmark each get their own. Stages are registered from ``agents/``; this module
+holds no stage logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from gridalert.config.loader import DistrictConfig
+from gridalert.config.settings import Settings
+from gridalert.streams import topics as names
+from gridalert.streams.records import Alarm, DeadLetter, Delivery, DispatchOrder, IncidentEvent, LocatedEvent, ValidEvent
+
+
+@dataclass
+class Topics:
+    """Faust topic handles, typed by the record each carries."""
+
+    events: faust.TopicT
+    dead_letters: faust.TopicT
+    validated: faust.TopicT
+    located: faust.TopicT
+    alarms: faust.TopicT
+    incidents: faust.TopicT
+    dispatch: dict[str, faust.TopicT]
+    deliveries: faust.TopicT
+
+    @classmethod
+    def declare(cls, app: faust.App) -> "Topics":
+        def topic(name: str, value_type: type) -> faust.TopicT:
+            return app.topic(name, key_type=str, value_type=value_type)
+
+        return cls(
+            events=app.topic(names.EVENTS, key_type=bytes, value_type=bytes, value_serializer="raw"),
+            dead_letters=topic(names.DEAD_LETTERS, DeadLetter),
+            validated=topic(names.VALIDATED, ValidEvent),
+            located=topic(names.LOCATED, LocatedEvent),
+            alarms=topic(names.ALARMS, Alarm),
+            incidents=topic(names.INCIDENTS, IncidentEvent),
+            dispatch={tier: topic(name, DispatchOrder) for tier, name in names.DISPATCH.items()},
+            deliveries=topic(names.DELIVERIES, Delivery),
+        )
+
+
+@dataclass
+class Stage:
+    """What every agent module's ``register`` gets: the app, its topics, settings and district."""
+
+    app: faust.App
+    topics: Topics
+    settings: Settings
+    config: DistrictConfig
+
+
+def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
+    from gridalert.agents import register_all
+
+    app = faust.App(
+        settings.app_id,
+        broker=settings.broker,
+        store="memory://",
+        autodiscover=False,
+        topic_partitions=settings.partitions,
+        topic_allow_declare=True,
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        broker_rebalance_timeout=settings.rebalance_timeout_s,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(1.0, settings.session_timeout_s / 4),
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="json",
+    )
+    register_all(Stage(app=app, topics=Topics.declare(app), settings=settings, config=config))
+    return app

@@ -1,0 +1,156 @@
+"""Validate stage core: CloudEvents 1.0 bytes (and Kafka headers) in, ``ValidEvent`` out.
+
+Structured mode: the value is the whole event as JSON. Binary mode: the attributes are Kafka
+headers ``ce_<name>`` and the value is ``data``. Anything we cannot use raises ``Rejected`` with a
+reason a gateway vendor can act on; the agent sends it to the dead-letter topic. Knows nothing of
+Faust or Kafka clients.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any, Iterable, Mapping, Optional
+
+from pydantic import ValidationError
+
+from gridalert.streams.event_types import EVENT_TYPES
+from gridalert.streams.records import ValidEvent
+
+REQUIRED = ("specversion", "id", "source", "type")
+
+
+class Rejected(ValueError):
+    """The input is not a usable event; ``reason`` says why in one line."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def normalise_headers(headers: Optional[Iterable[Any] | Mapping[str, Any]]) -> dict[str, bytes]:
+    """Kafka headers as a lower-cased dict (clients give lists of pairs or mappings)."""
+    if not headers:
+        return {}
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, bytes] = {}
+    for key, value in pairs:
+        if isinstance(value, str):
+            value = value.encode()
+        out[str(key).lower()] = value if value is not None else b""
+    return out
+
+
+def _attributes(value: bytes, headers: dict[str, bytes]) -> dict[str, Any]:
+    if "ce_specversion" in headers:  # binary content mode
+        attrs: dict[str, Any] = {}
+        for key, raw in headers.items():
+            if key.startswith("ce_"):
+                try:
+                    attrs[key[3:]] = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise Rejected(f"header {key} is not UTF-8") from None
+        attrs["data"] = _json(value, what="binary-mode data")
+        return attrs
+    document = _json(value, what="event")
+    if not isinstance(document, dict):
+        raise Rejected(f"event must be a JSON object, got {type(document).__name__}")
+    return document
+
+
+def _json(value: bytes, *, what: str) -> Any:
+    try:
+        return json.loads(value.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Rejected(f"{what} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise Rejected(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _time(text: Any) -> datetime:
+    if not isinstance(text, str):
+        raise Rejected("attribute 'time' must be an RFC 3339 string, e.g. 2026-11-23T02:15:00+08:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Rejected(f"attribute 'time' is not RFC 3339: {text!r}") from None
+    if moment.tzinfo is None:
+        raise Rejected(f"attribute 'time' has no UTC offset: {text!r} (add +08:00 or Z)")
+    return moment
+
+
+def _coordinate(data: dict[str, Any], name: str, low: float, high: float) -> float:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Rejected(f"data.{name} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise Rejected(f"data.{name} {value} is outside {low}..{high} (WGS84 degrees)")
+    return float(value)
+
+
+def _position(data: dict[str, Any], devices: Mapping[str, Any]) -> tuple[float, float, Optional[str]]:
+    device = data.get("device")
+    if device is not None and not isinstance(device, str):
+        raise Rejected(f"data.device must be a string, got {device!r}")
+    if "lon" in data or "lat" in data:
+        return _coordinate(data, "lon", -180, 180), _coordinate(data, "lat", -90, 90), device
+    if device is None:
+        raise Rejected("data must carry lon/lat (WGS84) or a registered device id")
+    known = devices.get(device)
+    if known is None:
+        raise Rejected(f"data.device {device!r} is not registered in devices.yaml and the event has no lon/lat")
+    return known.lon, known.lat, device
+
+
+def parse_event(
+    value: Optional[bytes],
+    headers: Optional[Iterable[Any] | Mapping[str, Any]] = None,
+    *,
+    devices: Mapping[str, Any] = {},
+) -> ValidEvent:
+    """Turn one Kafka message into a ``ValidEvent`` or raise ``Rejected``.
+
+    ``devices`` maps registered device ids to objects with ``lon`` and ``lat``.
+    """
+    if not value:
+        raise Rejected("empty message")
+    attrs = _attributes(value, normalise_headers(headers))
+    missing = [name for name in REQUIRED if not attrs.get(name)]
+    if missing:
+        raise Rejected(f"missing CloudEvents attribute(s): {', '.join(missing)}")
+    if attrs["specversion"] != "1.0":
+        raise Rejected(f"specversion must be '1.0', got {attrs['specversion']!r}")
+    for name in ("id", "source", "type"):
+        if not isinstance(attrs[name], str):
+            raise Rejected(f"attribute {name!r} must be a string")
+    event_type = attrs["type"]
+    readings_model = EVENT_TYPES.get(event_type)
+    if readings_model is None:
+        known = ", ".join(sorted(EVENT_TYPES))
+        raise Rejected(f"unknown event type {event_type!r}; known types: {known}")
+    if "time" not in attrs:
+        raise Rejected("missing CloudEvents attribute: time (RFC 3339 with offset)")
+    moment = _time(attrs["time"])
+    data = attrs.get("data")
+    if not isinstance(data, dict):
+        raise Rejected("attribute 'data' must be a JSON object")
+    lon, lat, device = _position(data, devices)
+    try:
+        readings_model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Rejected(f"data.{where}: {first['msg']} for type {event_type}") from None
+    subject = attrs.get("subject")
+    return ValidEvent(
+        id=attrs["id"],
+        event_type=event_type,
+        source=attrs["source"],
+        time=moment,
+        lon=lon,
+        lat=lat,
+        data=data,
+        device=device,
+        subject=subject if isinstance(subject, str) else None,
+    )

@@ -1,0 +1,190 @@
+"""Typed records of every internal topic: the schema of the pipeline.
+
+Each class is the value of one topic (see ``streams.topics`` and docs/architecture.md). Records
+cross process boundaries, so validation is on. Pure cores take and return these records; they
+import nothing of Faust but the ``Record`` base class.
+
+Times are timezone-aware ``datetime`` values, serialised as ISO 8601.
+No field may be named ``type``: Faust then leaves a nested record as a plain dict when decoding
+(hence ``event_type``); ``tests/unit/test_records.py`` round-trips every record to catch this.
+Geometry never travels: a place is ids and names, a point is ``lon``/``lat`` (WGS84).
+"""
+
+
+from datetime import datetime
+from typing import Optional
+
+import faust
+
+RECORD_OPTIONS = {"serializer": "json", "validation": True, "isodates": True}
+
+# Tiers, smallest first (联户 → 网格 → 村/社区 → 乡镇/街道 → 区县指挥中心).
+TIERS = ("unit", "grid", "village", "township", "district")
+
+UNASSIGNED = "unassigned"
+
+
+class Place(faust.Record, **RECORD_OPTIONS):
+    """Where an event happened, resolved to the grid hierarchy.
+
+    ``grid_id`` is None when the point lies in no grid; ``reason`` then says why
+    (``unassigned``) and the district centre owns the incident.
+    """
+
+    district: str
+    grid_id: Optional[str] = None
+    grid_name: Optional[str] = None
+    village: Optional[str] = None
+    township: Optional[str] = None
+    reason: Optional[str] = None
+
+    @property
+    def partition_key(self) -> str:
+        """The key every record about this place is produced with (one grid, one partition)."""
+        return self.grid_id or f"{UNASSIGNED}:{self.district}"
+
+    def label(self) -> str:
+        """A short human label: grid name and id, or the reason it has none."""
+        if self.grid_id is None:
+            return f"{self.district} (outside every grid: {self.reason or UNASSIGNED})"
+        return f"{self.grid_name or self.grid_id} ({self.grid_id}), {self.village}, {self.township}"
+
+
+class ValidEvent(faust.Record, **RECORD_OPTIONS):
+    """A CloudEvent that passed validation (topic ``gridalert.validated``).
+
+    ``lon``/``lat`` are always set: from the event itself or from the device registry.
+    ``data`` keeps the readings as sent (type-specific, checked by the validator).
+    """
+
+    id: str
+    event_type: str
+    source: str
+    time: datetime
+    lon: float
+    lat: float
+    data: dict
+    device: Optional[str] = None
+    subject: Optional[str] = None
+
+
+class LocatedEvent(faust.Record, **RECORD_OPTIONS):
+    """A valid event with its place (topic ``gridalert.located``, keyed by grid)."""
+
+    event: ValidEvent
+    place: Place
+
+
+class Alarm(faust.Record, **RECORD_OPTIONS):
+    """A detector's verdict that something needs a person (topic ``gridalert.alarms``).
+
+    ``dedup_key`` groups alarms into one incident while it is open; ``explanation`` says which
+    readings and which rule fired, in words a duty officer can read.
+    """
+
+    id: str
+    rule: str
+    dedup_key: str
+    severity: str
+    klass: str
+    title: str
+    explanation: str
+    event: ValidEvent
+    place: Place
+    detected_at: datetime
+
+
+class IncidentEvent(faust.Record, **RECORD_OPTIONS):
+    """One step of an incident's timeline (topic ``gridalert.incidents``, keyed by grid).
+
+    ``id`` is ``<incident_id>:<seq>`` and is the idempotency key of the projection. Each event
+    carries the incident's state after the step, so a reader never needs earlier events to show it.
+    """
+
+    id: str
+    incident_id: str
+    seq: int
+    kind: str
+    status: str
+    tier: str
+    at: datetime
+    actor: str
+    detail: str
+    event_type: str
+    title: str
+    severity: str
+    klass: str
+    dedup_key: str
+    place: Place
+    lon: float
+    lat: float
+    opened_at: datetime
+    source_event_id: str
+    explanation: str = ""
+
+
+class GridIncidents(faust.Record, **RECORD_OPTIONS):
+    """The incident stage's durable state for one grid (a table row, keyed like the grid).
+
+    ``open`` maps a dedup key to the latest timeline event of its open incident; ``seen`` holds
+    the most recent event ids applied here, so a replayed event changes nothing.
+    """
+
+    open: dict[str, IncidentEvent]
+    seen: list[str]
+
+
+class DispatchOrder(faust.Record, **RECORD_OPTIONS):
+    """An order to a tier's response queue (topics ``gridalert.dispatch.<tier>``).
+
+    Names responders by person id only: contact details stay in the roster, never on a topic
+    that departments' own systems may read.
+    """
+
+    id: str
+    incident_id: str
+    step: int
+    tier: str
+    title: str
+    body: str
+    place: Place
+    responders: list[str]
+    issued_at: datetime
+    accept_by: datetime
+
+
+class Delivery(faust.Record, **RECORD_OPTIONS):
+    """The outcome of paging one person on one channel (topic ``gridalert.deliveries``).
+
+    ``id`` is ``<incident_id>:<step>:<person_id>:<channel>``: the sent-log key.
+    ``channel`` is the channel's name (scheme and position), never the URL with its secrets.
+    """
+
+    id: str
+    incident_id: str
+    step: int
+    person_id: str
+    channel: str
+    ok: bool
+    attempts: int
+    at: datetime
+    error: Optional[str] = None
+
+
+class DeadLetter(faust.Record, **RECORD_OPTIONS):
+    """Input the pipeline could not use, with why and where it came from (``gridalert.events.dlq``).
+
+    ``original`` holds the original value: UTF-8 text when it decodes, else base64 with
+    ``original_encoding`` set to ``base64``. Nothing is dropped without one of these.
+    """
+
+    reason: str
+    stage: str
+    topic: str
+    partition: int
+    offset: int
+    at: datetime
+    original: str
+    original_encoding: str = "utf-8"
+    key: Optional[str] = None
+    headers: Optional[dict] = None
