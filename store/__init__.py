@@ -1,0 +1,42 @@
+"""store: the SQL projection of incidents, timelines and pages (a read model and audit trail).
+
+Owns the tables (``models``), their Alembic migrations (``migrations``, applied by ``upgrade``
+before any process starts), engines and sessions (``db``), the idempotent writers fed from
+``gridalert.incidents`` and ``gridalert.deliveries`` (``projection``) and the readers used by the
+command line and tests (``queries``). Works on SQLite (one file, WAL) and PostgreSQL.
+
+It must not decide anything: the Kafka topics are the truth and the pipeline's state lives in
+Faust tables; these rows are rebuilt from the topics and nothing in the pipeline reads them back
+to act on. Data functions take ``*, session`` and never open, commit or roll back a session, and
+nothing here calls ``create_all``.
+"""
+
+from gridalert.store.db import (
+    DatabaseUnavailable,
+    alembic_config,
+    make_engine,
+    make_sessionmaker,
+    safe_url,
+    upgrade,
+)
+from gridalert.store.models import Base, DeliveryEntry, Incident, TimelineEntry
+from gridalert.store.projection import record_deliveries, record_incident_events
+from gridalert.store.queries import get_timeline, list_deliveries, list_incidents
+
+__all__ = [
+    "Base",
+    "DatabaseUnavailable",
+    "DeliveryEntry",
+    "Incident",
+    "TimelineEntry",
+    "alembic_config",
+    "get_timeline",
+    "list_deliveries",
+    "list_incidents",
+    "make_engine",
+    "make_sessionmaker",
+    "record_deliveries",
+    "record_incident_events",
+    "safe_url",
+    "upgrade",
+]
