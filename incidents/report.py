@@ -1,0 +1,42 @@
+"""Plain-text views of the projection for the command line (``gridalert incidents``)."""
+
+from __future__ import annotations
+
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from gridalert.store import get_timeline, list_deliveries, list_incidents
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def _local(moment) -> str:
+    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def render_list(*, session, status: Optional[str] = None, limit: int = 50) -> str:
+    rows = list_incidents(session=session, status=status, limit=limit)
+    if not rows:
+        return "no incidents" + (f" with status {status}" if status else "")
+    lines = [f"{'incident':<24} {'opened (Beijing)':<19}  {'status':<10} {'tier':<8} {'grid':<16} title"]
+    for row in rows:
+        lines.append(f"{row.id:<24} {_local(row.opened_at):<19}  {row.status:<10} {row.tier:<8} "
+                     f"{(row.grid_id or 'unassigned'):<16} {row.title}")
+    return "\n".join(lines)
+
+
+def render_incident(incident_id: str, *, session) -> str:
+    timeline = get_timeline(incident_id, session=session)
+    if not timeline:
+        return f"no incident {incident_id}"
+    lines = [f"incident {incident_id}", "timeline:"]
+    for step in timeline:
+        lines.append(f"  {step.seq:>3}  {_local(step.at)}  {step.kind:<15} {step.status:<10} {step.tier:<8} "
+                     f"{step.actor}: {step.detail}")
+    deliveries = list_deliveries(incident_id, session=session)
+    lines.append("pages:" if deliveries else "pages: none yet")
+    for page in deliveries:
+        outcome = "delivered" if page.ok else f"FAILED ({page.error})"
+        lines.append(f"  step {page.step}  {_local(page.at)}  {page.person_id} via {page.channel}: "
+                     f"{outcome} after {page.attempts} attempt(s)")
+    return "\n".join(lines)
