@@ -1,0 +1,65 @@
+"""notify: every ``gridalert.dispatch.<tier>`` queue → pages (apprise) → ``gridalert.deliveries``.
+
+The sent-log is a Faust table keyed ``<order id>:<person id>``, checked before paging a person and
+written after a page got through, so a replayed order pages nobody twice. People of one order
+are paged concurrently (bounded); each person's channels are tried in order until one succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from gridalert.agents.boundary import guard, now
+from gridalert.notifiers import AppriseChannel, channel_name, page_person
+from gridalert.streams.app import Stage
+from gridalert.streams.cloudevents import Rejected
+from gridalert.streams.records import Delivery, DispatchOrder
+
+log = logging.getLogger("gridalert.notify")
+
+
+def register(stage: Stage) -> None:
+    topics, config = stage.topics, stage.config
+    paging = config.policies.paging
+    sent_log = stage.app.Table("sent-log", key_type=str, value_type=str, partitions=stage.settings.partitions)
+    queues = stage.app.topic(*(t.get_topic_name() for t in topics.dispatch.values()),
+                             key_type=str, value_type=DispatchOrder)
+    limit = asyncio.Semaphore(paging.concurrency)
+
+    async def page(order: DispatchOrder, person_id: str) -> list[Delivery]:
+        sent_key = f"{order.id}:{person_id}"
+        if sent_key in sent_log:
+            return []
+        person = config.person(person_id)
+        if person is None:
+            return [Delivery(id=f"{order.id}:{person_id}:-", incident_id=order.incident_id, step=order.step,
+                             person_id=person_id, channel="-", ok=False, attempts=0, at=now(),
+                             error="not on the roster any more")]
+        channels = [AppriseChannel(url, channel_name(url, i), timeout_s=paging.timeout_s)
+                    for i, url in enumerate(person.channels)]
+        async with limit:
+            tried = await page_person(person_id, channels, order.title, order.body,
+                                      already_sent=lambda _name: False,
+                                      attempts=paging.attempts, backoff_s=paging.backoff_s)
+        deliveries = []
+        for name, result, attempts in tried:
+            deliveries.append(Delivery(id=f"{order.id}:{person_id}:{name}", incident_id=order.incident_id,
+                                       step=order.step, person_id=person_id, channel=name, ok=result.ok,
+                                       attempts=attempts, at=now(), error=result.error))
+            if result.ok:
+                sent_log[sent_key] = name
+        if not any(d.ok for d in deliveries):
+            log.warning("could not page %s for %s on any channel", person_id, order.id)
+        return deliveries
+
+    @stage.app.agent(queues, name="gridalert.notify")
+    async def notify(stream):
+        async for event in stream.events():
+            async with guard(event, "notify", topics.dead_letters):
+                order = event.value
+                if not order.responders:
+                    raise Rejected(f"order {order.id} names no responder; nobody could be paged")
+                results = await asyncio.gather(*(page(order, p) for p in order.responders))
+                for delivery in (d for batch in results for d in batch):
+                    await topics.deliveries.send(key=order.place.partition_key, value=delivery)

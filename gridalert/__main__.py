@@ -1,0 +1,3 @@
+from gridalert.cli import main
+
+main()

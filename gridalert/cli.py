@@ -1,0 +1,184 @@
+"""The ``gridalert`` command: run, demo, worker, send, incidents, check.
+
+Every expected failure (bad config, broker or database unreachable) ends with a plain message
+and a non-zero exit code, never a traceback: the reader may be a duty officer at 2 a.m.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gridalert.config import ConfigErrors, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Alert and dispatch pipeline for grid-based community governance.")
+
+ConfigOption = typer.Option(None, "--config", "-c", help="configuration directory (default: GRIDALERT_CONFIG_DIR or the sample district)")
+
+EXIT_CONFIG, EXIT_UNAVAILABLE = 2, 3
+
+
+def fail(message: str, code: int) -> "typer.Exit":
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def settings_for(config_dir: Optional[Path]) -> Settings:
+    if config_dir is not None:
+        os.environ["GRIDALERT_CONFIG_DIR"] = str(config_dir.resolve())
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError: name the variable
+        raise fail(f"bad GRIDALERT_* environment setting:\n{exc}", EXIT_CONFIG) from None
+
+
+def load(settings: Settings):
+    from gridalert.config.loader import load_config
+
+    try:
+        return load_config(settings.config_dir)
+    except ConfigErrors as exc:
+        raise fail(f"gridalert cannot start: the configuration has problems\n{exc.render()}", EXIT_CONFIG) from None
+
+
+def unavailable(exc: Exception) -> "typer.Exit":
+    return fail(f"gridalert: {exc}", EXIT_UNAVAILABLE)
+
+
+@app.command()
+def check(config: Optional[Path] = ConfigOption) -> None:
+    """Check the configuration directory and say what it holds."""
+    settings = settings_for(config)
+    district = load(settings)
+    typer.echo(f"{settings.config_dir}: OK — {len(district.grids)} grids in {district.grids.district}, "
+               f"{len(district.roster.staff)} staff, {len(district.devices)} devices")
+
+
+def _serve(settings: Settings, *, inbox: bool, then=None) -> None:
+    from gridalert.runner import ChildFailed, Runner
+    from gridalert.store import DatabaseUnavailable
+    from gridalert.streams.broker import BrokerUnavailable
+
+    runner = Runner(settings, inbox=inbox)
+    try:
+        runner.start()
+        if then is not None:
+            then(runner)
+        typer.echo("running — press Ctrl-C to stop")
+        runner.watch()
+    except (BrokerUnavailable, DatabaseUnavailable, ChildFailed) as exc:
+        raise unavailable(exc) from None
+    except KeyboardInterrupt:
+        pass
+    finally:
+        typer.echo("stopping…")
+        runner.stop()
+        typer.echo("stopped")
+
+
+@app.command()
+def run(config: Optional[Path] = ConfigOption,
+        broker_port: Optional[int] = typer.Option(None, help="fixed port for the embedded broker"),
+        inbox: bool = typer.Option(True, help="start the local inbox that shows the sample roster's pages")) -> None:
+    """Run everything: the broker (embedded unless GRIDALERT_BROKER is set), worker, database, inbox."""
+    settings = settings_for(config)
+    if broker_port is not None:
+        settings = settings.model_copy(update={"broker_port": broker_port})
+    load(settings)
+    _serve(settings, inbox=inbox)
+
+
+@app.command()
+def demo(config: Optional[Path] = ConfigOption) -> None:
+    """Run everything and play the 02:15 heat-alarm scenario into it; shows who was paged."""
+    from gridalert.demo import play
+
+    settings = settings_for(config)
+    district = load(settings)
+    _serve(settings, inbox=True, then=lambda runner: play(runner.settings, district))
+
+
+@app.command()
+def worker(config: Optional[Path] = ConfigOption) -> None:
+    """Run one pipeline worker on an existing cluster (GRIDALERT_BROKER); start more to scale out."""
+    from faust import Worker
+
+    from gridalert.store import DatabaseUnavailable, upgrade
+    from gridalert.streams.app import create_app
+    from gridalert.streams.broker import BrokerUnavailable, ensure_topics
+    from gridalert.streams.topics import ALL
+
+    settings = settings_for(config)
+    district = load(settings)
+    if settings.broker is None:
+        raise fail("gridalert worker needs GRIDALERT_BROKER=kafka://host:port "
+                   "(use `gridalert run` to start the embedded broker too)", EXIT_CONFIG)
+    try:
+        ensure_topics(settings.bootstrap_servers, ALL, settings.partitions)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.effective_database_url)
+    except (BrokerUnavailable, DatabaseUnavailable) as exc:
+        raise unavailable(exc) from None
+    faust_app = create_app(settings, district)
+    Worker(faust_app, loglevel=settings.log_level).execute_from_commandline()
+
+
+def _read_events(source: str) -> list[bytes]:
+    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    stripped = text.strip()
+    try:
+        document = json.loads(stripped)
+    except json.JSONDecodeError:
+        # JSON lines: every non-blank line is one message, sent as it is (malformed ones too:
+        # the pipeline dead-letters them, which is what a gateway vendor wants to see).
+        return [line.encode() for line in stripped.splitlines() if line.strip()]
+    items = document if isinstance(document, list) else [document]
+    return [json.dumps(item, ensure_ascii=False).encode() for item in items]
+
+
+@app.command()
+def send(source: str = typer.Argument(..., help="a JSON file (one event or an array), JSON lines, or - for stdin")) -> None:
+    """Produce CloudEvents to gridalert.events (needs GRIDALERT_BROKER)."""
+    from gridalert.streams.producer import produce_events
+
+    settings = settings_for(None)
+    if settings.broker is None:
+        raise fail("set GRIDALERT_BROKER=kafka://host:port (`gridalert run` prints the address)", EXIT_CONFIG)
+    try:
+        messages = _read_events(source)
+    except OSError as exc:
+        raise fail(f"cannot read {source}: {exc.strerror}", EXIT_CONFIG) from None
+    try:
+        produce_events(settings.bootstrap_servers, messages)
+    except Exception as exc:  # kafka-python's errors: say where we tried
+        raise unavailable(f"cannot send to {settings.broker}: {exc}") from None
+    typer.echo(f"sent {len(messages)} event(s) to gridalert.events at {settings.broker}")
+
+
+@app.command()
+def incidents(incident_id: Optional[str] = typer.Argument(None, help="show one incident's timeline and pages"),
+              status: Optional[str] = typer.Option(None, help="only incidents in this status"),
+              limit: int = typer.Option(50, help="at most this many")) -> None:
+    """List incidents from the database (newest first), or show one with its timeline."""
+    from gridalert.incidents.report import render_incident, render_list
+    from gridalert.store import DatabaseUnavailable, make_engine, make_sessionmaker
+
+    settings = settings_for(None)
+    try:
+        sessions = make_sessionmaker(make_engine(settings.effective_database_url))
+        with sessions() as session:
+            text = (render_incident(incident_id, session=session) if incident_id
+                    else render_list(session=session, status=status, limit=limit))
+    except DatabaseUnavailable as exc:
+        raise unavailable(exc) from None
+    typer.echo(text)
+
+
+def main() -> None:
+    app()
