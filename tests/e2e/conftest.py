@@ -1,0 +1,124 @@
+"""End-to-end fixtures: a real broker process, a real worker process, a real database, real receivers.
+
+Each test module gets its own broker (the embedded Tansu, memory only, so modules never see each
+other's events), its own configuration directory whose roster points every person's channel at
+a loopback HTTP receiver, and its own database: SQLite always, PostgreSQL too when
+``GRIDALERT_TEST_DATABASE_URL`` is set (the module then runs once per database).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gridalert.config.settings import SAMPLE_CONFIG_DIR
+from gridalert.runner import READY_MARK, tail
+from gridalert.streams.broker import EmbeddedBroker, ensure_topics
+from gridalert.streams.topics import ALL
+from tests.conftest import DATABASE_KINDS, TEST_DATABASE_ENV
+from tests.support.receiver import Receiver
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    log: Path
+    env: dict[str, str]
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> int:
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_worker(env: dict[str, str], log: Path, *, timeout_s: float = 90) -> Worker:
+    out = open(log, "ab")
+    process = subprocess.Popen([sys.executable, "-m", "gridalert", "worker"], env=env, stdout=out,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    out.close()
+    worker = Worker(process, log, env)
+    try:
+        wait_until(lambda: not worker.alive() or READY_MARK in log.read_text(errors="replace"),
+                   timeout_s=timeout_s, what="the worker to be ready")
+    except AssertionError:
+        worker.stop()
+        raise AssertionError(f"worker not ready:\n{tail(log, 40)}") from None
+    if not worker.alive():
+        raise AssertionError(f"worker exited with {process.returncode}:\n{tail(log, 40)}")
+    return worker
+
+
+def write_config(directory: Path, receiver: Receiver) -> Path:
+    """The sample district, with every person's channel pointed at ``receiver``."""
+    shutil.copytree(SAMPLE_CONFIG_DIR, directory)
+    roster_path = directory / "roster.yaml"
+    roster = yaml.safe_load(roster_path.read_text(encoding="utf-8"))
+    for person in roster["staff"]:
+        person["channels"] = [receiver.url_for(person["id"])]
+    roster_path.write_text(yaml.safe_dump(roster, allow_unicode=True), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def module_database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'gridalert.db'}"
+        return
+    from tests.support.postgres import fresh_database
+
+    with fresh_database(os.environ[TEST_DATABASE_ENV]) as url:
+        yield url
+
+
+@dataclass
+class Pipeline:
+    broker: EmbeddedBroker
+    bootstrap: list[str]
+    receiver: Receiver
+    config_dir: Path
+    database_url: str
+    worker: Worker
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, module_database_url):
+    base = tmp_path_factory.mktemp("pipeline")
+    broker = EmbeddedBroker(log_file=base / "broker.log")
+    broker.start()
+    bootstrap = [broker.url.removeprefix("kafka://")]
+    with Receiver() as receiver:
+        config_dir = write_config(base / "config", receiver)
+        env = {**os.environ,
+               "GRIDALERT_BROKER": broker.url,
+               "GRIDALERT_DATABASE_URL": module_database_url,
+               "GRIDALERT_CONFIG_DIR": str(config_dir),
+               "GRIDALERT_DATA_DIR": str(base / "data"),
+               "GRIDALERT_APP_ID": f"gridalert-test-{uuid.uuid4().hex[:8]}",
+               "GRIDALERT_PARTITIONS": "2"}
+        ensure_topics(bootstrap, ALL, 2)
+        worker = start_worker(env, base / "worker.log")
+        try:
+            yield Pipeline(broker, bootstrap, receiver, config_dir, module_database_url, worker)
+        finally:
+            worker.stop()
+            broker.stop()
