@@ -7,9 +7,11 @@ before anything starts, so one run of ``gridalert check`` shows the whole list.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Mapping, Optional, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -74,7 +76,45 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(path, [("(file)", f"cannot be read: {exc}")]) from None
 
 
-def _parse(path: Path, model: type[M], required: bool) -> M:
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_environment(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Replace ``${VAR}`` and ``${VAR:-default}``; return the text and the names that were unset.
+
+    Lets a roster keep channel secrets (bot keys, SMTP passwords) and ports out of the file.
+    """
+    unset: list[str] = []
+
+    def replace(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        unset.append(name)
+        return match.group(0)
+
+    return ENV_REFERENCE.sub(replace, text), unset
+
+
+def _expand_channels(path: Path, document: Any, environ: Mapping[str, str]) -> None:
+    staff = document.get("staff") if isinstance(document, dict) else None
+    problems = []
+    for i, person in enumerate(staff if isinstance(staff, list) else []):
+        channels = person.get("channels") if isinstance(person, dict) else None
+        for j, url in enumerate(channels if isinstance(channels, list) else []):
+            if isinstance(url, str):
+                channels[j], unset = expand_environment(url, environ)
+                if unset:
+                    problems.append((f"staff[{i}] (id {person.get('id')}).channels[{j}]",
+                                     f"environment variable {', '.join(unset)} is not set"))
+    if problems:
+        raise ConfigError(path, problems)
+
+
+def _parse(path: Path, model: type[M], required: bool,
+           prepare: Optional[Callable[[Path, Any], None]] = None) -> M:
     if not path.exists():
         if required:
             raise ConfigError(path, [("(file)", "missing; this file is required")])
@@ -84,6 +124,8 @@ def _parse(path: Path, model: type[M], required: bool) -> M:
         document = {}
     if not isinstance(document, dict):
         raise ConfigError(path, [("(top level)", "must be a mapping of keys to values")])
+    if prepare is not None:
+        prepare(path, document)
     try:
         return model.model_validate(document)
     except ValidationError as exc:
@@ -130,8 +172,13 @@ def _check_url_with_apprise(url: str) -> Optional[str]:
     return AppriseChannel.validate(url)
 
 
-def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = _check_url_with_apprise) -> DistrictConfig:
-    """Read every file of ``directory``; raise ``ConfigErrors`` listing all problems found."""
+def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = _check_url_with_apprise,
+                environ: Optional[Mapping[str, str]] = None) -> DistrictConfig:
+    """Read every file of ``directory``; raise ``ConfigErrors`` listing all problems found.
+
+    Channel URLs in the roster may use ``${VAR}`` / ``${VAR:-default}`` (``environ`` defaults to
+    the process environment).
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise ConfigErrors([ConfigError(directory, [("(directory)", "does not exist or is not a directory")])])
@@ -145,7 +192,9 @@ def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = 
             return None
 
     grids = attempt(lambda: _load_grids(directory / GRIDS))
-    roster = attempt(lambda: _parse(directory / ROSTER, Roster, required=True))
+    environ = os.environ if environ is None else environ
+    roster = attempt(lambda: _parse(directory / ROSTER, Roster, required=True,
+                                    prepare=lambda path, doc: _expand_channels(path, doc, environ)))
     policies = attempt(lambda: _parse(directory / POLICIES, Policies, required=False))
     devices = attempt(lambda: _parse(directory / DEVICES, Devices, required=False))
     if grids is not None and roster is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 
 from gridalert.config import ConfigErrors, Settings
 
@@ -34,8 +35,10 @@ def settings_for(config_dir: Optional[Path]) -> Settings:
         os.environ["GRIDALERT_CONFIG_DIR"] = str(config_dir.resolve())
     try:
         return Settings()
-    except Exception as exc:  # pydantic ValidationError: name the variable
-        raise fail(f"bad GRIDALERT_* environment setting:\n{exc}", EXIT_CONFIG) from None
+    except ValidationError as exc:
+        lines = [f"  GRIDALERT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg'].removeprefix('Value error, ')}"
+                 for e in exc.errors()]
+        raise fail("gridalert cannot start: bad environment setting\n" + "\n".join(lines), EXIT_CONFIG) from None
 
 
 def load(settings: Settings):
@@ -167,11 +170,20 @@ def incidents(incident_id: Optional[str] = typer.Argument(None, help="show one i
               limit: int = typer.Option(50, help="at most this many")) -> None:
     """List incidents from the database (newest first), or show one with its timeline."""
     from gridalert.incidents.report import render_incident, render_list
-    from gridalert.store import DatabaseUnavailable, make_engine, make_sessionmaker
+    from sqlalchemy import inspect, make_url
+
+    from gridalert.store import DatabaseUnavailable, make_engine, make_sessionmaker, safe_url
 
     settings = settings_for(None)
+    url = settings.effective_database_url
+    parsed = make_url(url)
+    missing_file = parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists()
     try:
-        sessions = make_sessionmaker(make_engine(settings.effective_database_url))
+        engine = None if missing_file else make_engine(url)
+        if engine is None or not inspect(engine).has_table("incidents"):
+            raise fail(f"no gridalert database at {safe_url(url)} yet: `gridalert run` creates it, "
+                       "or set GRIDALERT_DATABASE_URL to the one your workers use", EXIT_UNAVAILABLE)
+        sessions = make_sessionmaker(engine)
         with sessions() as session:
             text = (render_incident(incident_id, session=session) if incident_id
                     else render_list(session=session, status=status, limit=limit))

@@ -2,6 +2,7 @@
 
 Each part is a real child process in its own session, so Ctrl-C reaches only the runner, which
 then stops the worker first (it commits and leaves its group), then the inbox, then the broker.
+Children get SIGTERM if the runner itself dies, so a killed runner leaves nothing behind.
 If a child dies, the runner says which, shows the end of its log and stops the rest.
 """
 
@@ -17,7 +18,8 @@ from typing import Callable, Optional
 
 from gridalert.config.settings import Settings
 from gridalert.store import upgrade
-from gridalert.streams.broker import Broker, EmbeddedBroker, ExternalBroker, ensure_topics, wait_for_port
+from gridalert.streams.broker import (Broker, EmbeddedBroker, ExternalBroker, detach_and_die_with_parent,
+                                      ensure_topics, wait_for_port)
 from gridalert.streams.topics import ALL
 
 READY_MARK = "[^Worker]: Ready"
@@ -48,7 +50,7 @@ class Runner:
         with open(log_path, "ab") as log:
             process = subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=log,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
+                                       preexec_fn=detach_and_die_with_parent)
         self.children.append((name, process, log_path))
         return process
 
@@ -71,7 +73,8 @@ class Runner:
         env = {**os.environ, "GRIDALERT_BROKER": settings.broker,
                "GRIDALERT_DATABASE_URL": settings.effective_database_url,
                "GRIDALERT_CONFIG_DIR": str(Path(settings.config_dir).resolve()),
-               "GRIDALERT_DATA_DIR": str(self.data_dir)}
+               "GRIDALERT_DATA_DIR": str(self.data_dir),
+               "GRIDALERT_INBOX_PORT": str(settings.inbox_port)}
         if self.inbox:
             inbox = self._spawn("inbox", ["gridalert.notifiers.inbox", "--port", str(settings.inbox_port)], env)
             wait_for_port("127.0.0.1", settings.inbox_port, timeout_s=20, process=inbox)

@@ -49,6 +49,13 @@ class Responsibility:
 
     def assign(self, place: Place, start_tier: str) -> Assignment:
         """The first tier from ``start_tier`` upward that has someone; the note says what was skipped."""
+        if place.grid_id is None:
+            # In no grid: only the district centre can own it (an unassigned point).
+            people = self.at("district", place)
+            names = ", ".join(f"{p.name} ({p.role.value})" for p in people) or "nobody on the roster"
+            return Assignment("district", tuple(people),
+                              f"dispatched to district tier: {names}; the point is in no grid "
+                              f"({place.reason or 'unassigned'})")
         skipped = []
         for tier in TIERS[TIERS.index(start_tier):]:
             people = self.at(tier, place)

@@ -8,8 +8,12 @@ URL; nothing else in gridalert knows which one it has.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Optional, Protocol
@@ -28,6 +32,15 @@ class Broker(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+def detach_and_die_with_parent() -> None:
+    """``preexec_fn`` for child services: own session (Ctrl-C reaches only the parent, which stops
+    them in order), and SIGTERM when the parent dies, even by SIGKILL, so nothing is orphaned."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -103,6 +116,7 @@ class EmbeddedBroker:
                 [self.binary(), "broker", "--listener-url", address, "--advertised-listener-url", address,
                  "--storage-engine", "memory://tansu/"],
                 stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=detach_and_die_with_parent,
             )
         finally:
             if output is not subprocess.DEVNULL:

@@ -22,7 +22,7 @@ import yaml
 
 from gridalert.config.settings import SAMPLE_CONFIG_DIR
 from gridalert.runner import READY_MARK, tail
-from gridalert.streams.broker import EmbeddedBroker, ensure_topics
+from gridalert.streams.broker import EmbeddedBroker, detach_and_die_with_parent, ensure_topics
 from gridalert.streams.topics import ALL
 from tests.conftest import DATABASE_KINDS, TEST_DATABASE_ENV
 from tests.support.receiver import Receiver
@@ -54,7 +54,8 @@ class Worker:
 def start_worker(env: dict[str, str], log: Path, *, timeout_s: float = 90) -> Worker:
     out = open(log, "ab")
     process = subprocess.Popen([sys.executable, "-m", "gridalert", "worker"], env=env, stdout=out,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               preexec_fn=detach_and_die_with_parent)
     out.close()
     worker = Worker(process, log, env)
     try:

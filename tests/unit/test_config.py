@@ -83,3 +83,20 @@ def test_cli_refuses_to_start_on_bad_config_with_exit_code_2_and_no_traceback(co
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "roster.yaml: staff[0]" in result.stderr and "Traceback" not in result.stderr + result.stdout
+
+
+def test_channels_read_secrets_and_ports_from_the_environment(config_dir):
+    edit_yaml(config_dir / "roster.yaml", lambda d: d["staff"][0].update(
+        channels=["json://127.0.0.1:${GRIDALERT_INBOX_PORT:-8025}/inbox/a", "json://${HOOK_HOST}/b"]))
+    district = load_config(config_dir, environ={"HOOK_HOST": "10.0.0.9"})
+    assert district.roster.staff[0].channels == ["json://127.0.0.1:8025/inbox/a", "json://10.0.0.9/b"]
+    district = load_config(config_dir, environ={"HOOK_HOST": "h", "GRIDALERT_INBOX_PORT": "9001"})
+    assert district.roster.staff[0].channels[0] == "json://127.0.0.1:9001/inbox/a"
+
+
+def test_a_channel_naming_an_unset_variable_is_a_config_error(config_dir):
+    edit_yaml(config_dir / "roster.yaml", lambda d: d["staff"][0].update(channels=["wecombot://${WECOM_KEY}"]))
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(config_dir, environ={})
+    assert "roster.yaml: staff[0]" in caught.value.render()
+    assert "channels[0]: environment variable WECOM_KEY is not set" in caught.value.render()

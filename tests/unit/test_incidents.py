@@ -76,7 +76,7 @@ def test_incident_ids_are_deterministic_so_a_rerun_after_a_crash_repeats_them():
 
 def test_point_outside_every_grid_goes_to_the_district_duty_officer():
     _, steps = open_incident(place=GAP)
-    assert steps[1].tier == "district" and "张伟" in steps[1].detail and "skipped grid" in steps[1].detail
+    assert steps[1].tier == "district" and "张伟" in steps[1].detail and "in no grid (unassigned)" in steps[1].detail
 
 
 def test_tier_without_staff_climbs_to_the_next_tier_and_says_so():
