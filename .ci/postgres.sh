@@ -139,7 +139,7 @@ start_fresh() {
     # Throwaway test data: durability settings off for speed.
     options="-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$SOCKETS"
     options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    if ! as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$LOG" -w -t "$TIMEOUT_S" -o "$options" start; then
+    if ! as_owner "$BINDIR/pg_ctl" -D "$DATA" -l "$LOG" -w -t "$TIMEOUT_S" -o "$options" start 3>&-; then
         tail -n 30 "$LOG" || true
         die "pg_ctl could not start the server"
     fi
