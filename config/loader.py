@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from gridalert.config.errors import ConfigError, ConfigErrors
-from gridalert.config.model import Device, Devices, Person, Policies, Roster
+from gridalert.config.model import Device, Devices, Person, Policies, Roster, department_role
 from gridalert.geo import GridMap
 
 M = TypeVar("M", bound=BaseModel)
@@ -147,7 +147,8 @@ def _load_grids(path: Path) -> GridMap:
     return GridMap.from_geojson(path)
 
 
-def _check_roster(path: Path, roster: Roster, grids: GridMap, check_url: Callable[[str], Optional[str]]) -> None:
+def _check_roster(path: Path, roster: Roster, grids: GridMap, policies: Optional[Policies],
+                  check_url: Callable[[str], Optional[str]]) -> None:
     areas = {grids.district}
     for info in grids.grids.values():
         areas.update((info.grid_id, info.village, info.township, info.district))
@@ -159,6 +160,16 @@ def _check_roster(path: Path, roster: Roster, grids: GridMap, check_url: Callabl
             problem = check_url(url)
             if problem:
                 problems.append((f"staff[{i}] (id {person.id}).channels[{j}]", problem))
+    if policies is not None:
+        roles = {p.role.value for p in roster.staff}
+        for i, card in enumerate(policies.run_cards):
+            for department in card.departments:
+                if department_role(department) not in roles:
+                    problems.append(("staff", f"run card {card.name!r} (policies.yaml run_cards[{i}]) sends the "
+                                              f"{department} department, but no {department_role(department)} is on the roster"))
+        if policies.run_cards and "district_leader" not in roles:
+            problems.append(("staff", "run cards are set but no district_leader is on the roster to page when the "
+                                      "joint-response clock runs out"))
     if not any(p.role.value == "district_duty" and p.area == grids.district for p in roster.staff):
         problems.append(("staff", f"no district_duty for {grids.district}: incidents outside every grid "
                                   "and unstaffed tiers would reach nobody"))
@@ -198,7 +209,7 @@ def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = 
     policies = attempt(lambda: _parse(directory / POLICIES, Policies, required=False))
     devices = attempt(lambda: _parse(directory / DEVICES, Devices, required=False))
     if grids is not None and roster is not None:
-        attempt(lambda: _check_roster(directory / ROSTER, roster, grids, check_url))
+        attempt(lambda: _check_roster(directory / ROSTER, roster, grids, policies, check_url))
     if errors:
         raise ConfigErrors(errors)
     return DistrictConfig(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 from typing import Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -75,8 +76,16 @@ class HeatRule(Strict):
     alarm_c: float = Field(default=50.0, gt=-50, lt=1000, description="alarm at or above, °C")
 
 
+class WiringRule(Strict):
+    """Fire-risk wiring (电气火灾隐患): residual current and arc faults (GB 14287 practice)."""
+
+    residual_ma_alarm: float = Field(default=300.0, gt=0, description="alarm at or above, mA (300–500 typical)")
+    arc_half_cycles_alarm: int = Field(default=10, ge=1, description="more than 9 arcing half-cycles in 1 s")
+
+
 class Detectors(Strict):
     heat: HeatRule = HeatRule()
+    wiring: WiringRule = WiringRule()
 
 
 class EventClass(str, Enum):
@@ -99,7 +108,69 @@ class Route(Strict):
 
 
 class TierPolicy(Strict):
+    """How long a tier has to accept, and how often it is paged again before the order climbs."""
+
     accept_timeout_s: float = Field(default=300.0, gt=0)
+    repages: int = Field(default=1, ge=0, le=20)
+
+
+DEPARTMENTS = ("fire", "power", "property", "police", "health", "civil_affairs", "gas", "water")
+
+
+def department_role(department: str) -> str:
+    return f"dept_{department}"
+
+
+class Hours(Strict):
+    """A time-of-day window in the district's time zone; ``22:00-06:00`` wraps past midnight."""
+
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    def contains(self, hhmm: str) -> bool:
+        if self.start <= self.end:
+            return self.start <= hhmm < self.end
+        return hhmm >= self.start or hhmm < self.end
+
+
+class RunCard(Strict):
+    """Which departments answer together (联合处置) for which kind of alarm, where and when.
+
+    Every listed condition must hold; an empty list means "any". The first matching card wins.
+    """
+
+    name: str = Field(min_length=1)
+    event_types: list[str] = Field(default_factory=list)
+    severities: list[str] = Field(default_factory=list)
+    klasses: list[EventClass] = Field(default_factory=list)
+    building_types: list[str] = Field(default_factory=list)
+    areas: list[str] = Field(default_factory=list, description="grid ids, villages or townships")
+    hours: Optional[Hours] = None
+    departments: list[str] = Field(min_length=1)
+    start_tier: str = "district"
+
+    @field_validator("departments")
+    @classmethod
+    def _known_departments(cls, value: list[str]) -> list[str]:
+        unknown = [d for d in value if d not in DEPARTMENTS]
+        if unknown:
+            raise ValueError(f"unknown department(s) {', '.join(unknown)}; departments are {', '.join(DEPARTMENTS)}")
+        return value
+
+    @field_validator("start_tier")
+    @classmethod
+    def _known_tier(cls, value: str) -> str:
+        if value not in TIERS:
+            raise ValueError(f"unknown tier {value!r}; tiers are {', '.join(TIERS)}")
+        return value
+
+
+class JointDispatch(Strict):
+    """The joint-response clock and each department's own acceptance timeout."""
+
+    clock_s: float = Field(default=300.0, gt=0, description="alarm → every department accepted")
+    accept_timeout_s: float = Field(default=120.0, gt=0)
+    repages: int = Field(default=1, ge=0, le=20)
 
 
 class Paging(Strict):
@@ -110,10 +181,34 @@ class Paging(Strict):
 
 
 class Policies(Strict):
+    timezone: str = "Asia/Shanghai"
     detectors: Detectors = Detectors()
-    routing: dict[str, Route] = Field(default_factory=lambda: {"heat.reading": Route()})
+    routing: dict[str, Route] = Field(default_factory=lambda: {"heat.reading": Route(), "wiring.reading": Route()})
+    class_start_tier: dict[EventClass, str] = Field(
+        default_factory=lambda: {EventClass.upper_level: "township", EventClass.difficult: "district"},
+        description="a raised class starts at least this high",
+    )
     tiers: dict[str, TierPolicy] = Field(default_factory=lambda: {t: TierPolicy() for t in TIERS})
+    run_cards: list[RunCard] = Field(default_factory=list)
+    joint_dispatch: JointDispatch = JointDispatch()
     paging: Paging = Paging()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("class_start_tier")
+    @classmethod
+    def _class_tiers(cls, value: dict[EventClass, str]) -> dict[EventClass, str]:
+        for klass, tier in value.items():
+            if tier not in TIERS:
+                raise ValueError(f"{klass.value}: unknown tier {tier!r}; tiers are {', '.join(TIERS)}")
+        return value
 
     def route(self, event_type: str) -> Route:
         """The routing of an event type (the default route when policies.yaml names none)."""

@@ -10,18 +10,14 @@ from datetime import datetime
 from typing import Optional
 
 from gridalert.config.model import Policies
+from gridalert.detectors.common import what_of
 from gridalert.streams.records import Alarm, LocatedEvent
 
 RULE = "heat.threshold"
 
 
-def _what(located: LocatedEvent) -> str:
-    """What is hot, in the words of the event: device, else zone, else the rounded point."""
-    event = located.event
-    return event.device or event.data.get("zone") or f"{event.lon:.4f},{event.lat:.4f}"
-
-
-def detect_heat(located: LocatedEvent, policies: Policies, now: datetime) -> Optional[Alarm]:
+def detect_heat(located: LocatedEvent, policies: Policies, now: datetime,
+                building_type: Optional[str] = None) -> Optional[Alarm]:
     """Alarm when the reading is at or above the alarm threshold.
 
     >>> # temperature_c 63.5 with alarm_c 50 -> Alarm(rule="heat.threshold", ...)
@@ -37,7 +33,7 @@ def detect_heat(located: LocatedEvent, policies: Policies, now: datetime) -> Opt
     return Alarm(
         id=f"{located.event.id}:{RULE}",
         rule=RULE,
-        dedup_key=f"heat:{place.partition_key}:{_what(located)}",
+        dedup_key=f"heat:{place.partition_key}:{what_of(located)}",
         severity=route.severity,
         klass=route.klass.value,
         title=f"异常热源 Abnormal heat {temperature:.1f} °C — {where}" + (f" — {zone}" if zone else ""),
@@ -48,4 +44,5 @@ def detect_heat(located: LocatedEvent, policies: Policies, now: datetime) -> Opt
         event=located.event,
         place=place,
         detected_at=now,
+        building_type=building_type or located.event.data.get("building_type"),
     )

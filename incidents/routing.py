@@ -2,8 +2,8 @@
 
 "Small matters stay in the unit, big matters in the grid, hard matters in the centre": an
 incident starts at its policy's tier and, when nobody on the roster covers that tier for the
-place, goes to the next tier up — never to nobody. The district tier always answers if the roster
-has a district duty officer (the loader checks areas; the sample has one).
+place, goes to the next tier up — never to nobody. Departments (fire, power, …) are found the
+same way: their duty staff for the smallest area that covers the place.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from gridalert.config.model import TIER_ROLE, Person, Roster
+from gridalert.config.model import TIER_ROLE, Person, Role, Roster, department_role
 from gridalert.streams.records import TIERS, Place
+
+AREA_ROLE_TIER = {role.value: tier for tier, role in TIER_ROLE.items()}
 
 
 def area_of(place: Place, tier: str) -> Optional[str]:
@@ -26,6 +28,11 @@ def area_of(place: Place, tier: str) -> Optional[str]:
     }[tier]
 
 
+def tier_above(tier: str) -> Optional[str]:
+    index = TIERS.index(tier)
+    return TIERS[index + 1] if index + 1 < len(TIERS) else None
+
+
 @dataclass(frozen=True)
 class Assignment:
     tier: str
@@ -33,38 +40,60 @@ class Assignment:
     note: str
 
 
+def _names(people) -> str:
+    return ", ".join(f"{p.name} ({p.role.value})" for p in people)
+
+
 class Responsibility:
     """Index of the roster by (role, area); answers "who is responsible here at this tier"."""
 
     def __init__(self, roster: Roster):
         self._by_role_area: dict[tuple[str, str], list[Person]] = {}
+        self._people = {p.id: p for p in roster.staff}
         for person in roster.staff:
             self._by_role_area.setdefault((person.role.value, person.area), []).append(person)
 
-    def at(self, tier: str, place: Place) -> list[Person]:
+    def person(self, person_id: str) -> Optional[Person]:
+        return self._people.get(person_id)
+
+    def _with_role(self, role: str, tier: str, place: Place) -> list[Person]:
         area = area_of(place, tier)
-        if area is None:
-            return []
-        return list(self._by_role_area.get((TIER_ROLE[tier].value, area), []))
+        return list(self._by_role_area.get((role, area), [])) if area else []
+
+    def at(self, tier: str, place: Place) -> list[Person]:
+        return self._with_role(TIER_ROLE[tier].value, tier, place)
 
     def assign(self, place: Place, start_tier: str) -> Assignment:
         """The first tier from ``start_tier`` upward that has someone; the note says what was skipped."""
         if place.grid_id is None:
             # In no grid: only the district centre can own it (an unassigned point).
             people = self.at("district", place)
-            names = ", ".join(f"{p.name} ({p.role.value})" for p in people) or "nobody on the roster"
             return Assignment("district", tuple(people),
-                              f"dispatched to district tier: {names}; the point is in no grid "
-                              f"({place.reason or 'unassigned'})")
+                              f"dispatched to district tier: {_names(people) or 'nobody on the roster'}; "
+                              f"the point is in no grid ({place.reason or 'unassigned'})")
         skipped = []
         for tier in TIERS[TIERS.index(start_tier):]:
             people = self.at(tier, place)
             if people:
-                names = ", ".join(f"{p.name} ({p.role.value})" for p in people)
-                note = f"dispatched to {tier} tier: {names}"
+                note = f"dispatched to {tier} tier: {_names(people)}"
                 if skipped:
                     note += "; skipped " + "; ".join(skipped)
                 return Assignment(tier, tuple(people), note)
             area = area_of(place, tier)
             skipped.append(f"{tier} (no {TIER_ROLE[tier].value} on the roster for {area or 'this place'})")
         return Assignment("district", (), "nobody on the roster at any tier; skipped " + "; ".join(skipped))
+
+    def department(self, place: Place, department: str, start_tier: str = "grid") -> Assignment:
+        """The department's duty staff for the smallest area from ``start_tier`` up that has any."""
+        role = department_role(department)
+        for tier in TIERS[TIERS.index(start_tier):]:
+            people = self._with_role(role, tier, place)
+            if people:
+                return Assignment(tier, tuple(people), f"{department} department at {tier} tier: {_names(people)}")
+        return Assignment("district", (), f"nobody of the {department} department on the roster")
+
+    def leaders(self, place: Place) -> list[Person]:
+        return self._with_role(Role.district_leader.value, "district", place)
+
+    def tier_of(self, person: Person) -> str:
+        return AREA_ROLE_TIER.get(person.role.value, "district")

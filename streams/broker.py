@@ -21,6 +21,8 @@ from typing import Optional, Protocol
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from gridalert.streams.topics import CONFIGS
+
 
 class BrokerUnavailable(RuntimeError):
     """The broker could not be started or reached; the message says which and what to do."""
@@ -155,7 +157,8 @@ def ensure_topics(bootstrap: list[str], topic_names: list[str] | tuple[str, ...]
         missing = [name for name in topic_names if name not in existing]
         if missing:
             try:
-                admin.create_topics([NewTopic(name, partitions, 1) for name in missing])
+                admin.create_topics([NewTopic(name, partitions, 1, topic_configs=CONFIGS.get(name, {}))
+                                     for name in missing])
             except TopicAlreadyExistsError:
                 pass  # another worker created them first
     finally:

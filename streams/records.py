@@ -4,7 +4,8 @@ Each class is the value of one topic (see ``streams.topics`` and docs/architectu
 cross process boundaries, so validation is on. Pure cores take and return these records; they
 import nothing of Faust but the ``Record`` base class.
 
-Times are timezone-aware ``datetime`` values, serialised as ISO 8601.
+Times are timezone-aware ``datetime`` values, serialised as ISO 8601. Faust refuses blank
+strings in ``str`` fields: optional text is ``Optional[str] = None``.
 No field may be named ``type``: Faust then leaves a nested record as a plain dict when decoding
 (hence ``event_type``); ``tests/unit/test_records.py`` round-trips every record to catch this.
 Geometry never travels: a place is ids and names, a point is ``lon``/``lat`` (WGS84).
@@ -73,6 +74,7 @@ class LocatedEvent(faust.Record, **RECORD_OPTIONS):
 
     event: ValidEvent
     place: Place
+    map_version: Optional[str] = None
 
 
 class Alarm(faust.Record, **RECORD_OPTIONS):
@@ -92,6 +94,9 @@ class Alarm(faust.Record, **RECORD_OPTIONS):
     event: ValidEvent
     place: Place
     detected_at: datetime
+    building_type: Optional[str] = None
+    gateway: Optional[str] = None
+    inhibits_gateway: Optional[str] = None
 
 
 class IncidentEvent(faust.Record, **RECORD_OPTIONS):
@@ -121,17 +126,134 @@ class IncidentEvent(faust.Record, **RECORD_OPTIONS):
     opened_at: datetime
     source_event_id: str
     explanation: str = ""
+    department: Optional[str] = None
+    dept_tier: Optional[str] = None
+    assignee: Optional[str] = None
+    command_id: Optional[str] = None
+    alarm_count: int = 1
+    close_reason: Optional[str] = None
+    rating: Optional[int] = None
+    rating_comment: Optional[str] = None
+    late_s: Optional[float] = None
+
+
+class Deadline(faust.Record, **RECORD_OPTIONS):
+    """A step that must happen at ``due`` unless the incident's fencing token has moved on."""
+
+    due: datetime
+    action: str
+    token: int
+    department: Optional[str] = None
+
+
+class DepartmentState(faust.Record, **RECORD_OPTIONS):
+    """One department of a joint dispatch (联合处置): its own acceptance and escalation."""
+
+    department: str
+    status: str
+    tier: str
+    token: int = 0
+    repages: int = 0
+    accepted_by: Optional[str] = None
+
+
+class Silence(faust.Record, **RECORD_OPTIONS):
+    """A maintenance window or silence: new alarms in scope are recorded but nobody is paged."""
+
+    id: str
+    scope: str
+    target: str
+    until: datetime
+    actor: str
+    reason: Optional[str] = None
+
+
+class IncidentState(faust.Record, **RECORD_OPTIONS):
+    """Everything the incident stage needs to take an incident's next step.
+
+    ``last`` is the latest timeline event (the incident as the world sees it); ``token`` is the
+    fencing token that acceptance, resolution and silences rotate, so a deadline set under an
+    older token never fires.
+    """
+
+    last: IncidentEvent
+    token: int
+    repages: int
+    deadlines: list[Deadline]
+    departments: dict[str, DepartmentState]
+    silenced_until: Optional[datetime] = None
+    inhibits_gateway: Optional[str] = None
 
 
 class GridIncidents(faust.Record, **RECORD_OPTIONS):
     """The incident stage's durable state for one grid (a table row, keyed like the grid).
 
-    ``open`` maps a dedup key to the latest timeline event of its open incident; ``seen`` holds
-    the most recent event ids applied here, so a replayed event changes nothing.
+    ``incidents`` holds open incidents and recently closed ones (they may still be rated or
+    reopened); ``open_keys`` maps a dedup key to its open incident; ``seen`` holds the most recent
+    event and command ids applied here, so a replay changes nothing.
     """
 
-    open: dict[str, IncidentEvent]
+    incidents: dict[str, IncidentState]
+    open_keys: dict[str, str]
+    silences: list[Silence]
     seen: list[str]
+
+
+class DueIndex(faust.Record, **RECORD_OPTIONS):
+    """One partition's timers at a glance (a table row keyed by partition number).
+
+    ``due`` maps a grid key to the epoch second of its earliest deadline, so a tick finds what
+    has come due without reading every grid; ``counts`` maps a grid key to [open incidents,
+    pending deadlines]; ``late_steps``/``max_late_s`` count steps that fired
+    more than a second after their deadline (e.g. after an outage), for the audit.
+    """
+
+    due: dict[str, float]
+    counts: dict[str, list[int]]
+    late_steps: int = 0
+    max_late_s: float = 0.0
+
+
+class Command(faust.Record, **RECORD_OPTIONS):
+    """A person's instruction about an incident or a grid (topic ``gridalert.commands``).
+
+    Keyed like the grid (``partition_key``), so the partition that owns the incident applies it in
+    order with every other change. Web and CLI only produce these; they never write state.
+    """
+
+    id: str
+    action: str
+    actor: str
+    at: datetime
+    partition_key: str
+    incident_id: Optional[str] = None
+    reason: Optional[str] = None
+    department: Optional[str] = None
+    score: Optional[int] = None
+    comment: Optional[str] = None
+    until: Optional[datetime] = None
+    to_tier: Optional[str] = None
+    to_person: Optional[str] = None
+    scope: Optional[str] = None
+    target: Optional[str] = None
+
+
+class Tick(faust.Record, **RECORD_OPTIONS):
+    """The clock, sent to every partition of ``gridalert.ticks``: fire what has come due."""
+
+    at: datetime
+
+
+class PartitionAudit(faust.Record, **RECORD_OPTIONS):
+    """How one partition's timers stand (topic ``gridalert.audit``): pending and overdue steps."""
+
+    id: str
+    partition: int
+    at: datetime
+    open_incidents: int
+    pending_steps: int
+    overdue_steps: int
+    max_overdue_s: float
 
 
 class DispatchOrder(faust.Record, **RECORD_OPTIONS):
@@ -151,6 +273,7 @@ class DispatchOrder(faust.Record, **RECORD_OPTIONS):
     responders: list[str]
     issued_at: datetime
     accept_by: datetime
+    department: Optional[str] = None
 
 
 class Delivery(faust.Record, **RECORD_OPTIONS):

@@ -1,33 +1,18 @@
-"""Detect, incident and dispatch cores: from a located reading to an order with the right people."""
+"""Detectors, routing and orders: from a located reading to an order naming the right people."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
-from gridalert.config.model import Policies, Roster
+from gridalert.config.model import Policies
 from gridalert.detectors import detect
-from gridalert.incidents.book import apply_alarm
 from gridalert.incidents.dispatch import make_order
+from gridalert.incidents.policy import plan_for
 from gridalert.incidents.routing import Responsibility
-from gridalert.streams.records import LocatedEvent, Place, ValidEvent
-
-T0 = datetime(2026, 11, 22, 18, 15, tzinfo=timezone.utc)  # 02:15 in Guiyang
-TOWER = Place(district="观山湖区", grid_id="G-01", grid_name="金融城第1网格", village="金融城社区", township="金华园街道")
-GAP = Place(district="观山湖区", reason="unassigned")
-
-ROSTER = Roster.model_validate({"staff": [
-    {"id": "gh-1", "name": "王芳", "role": "grid_head", "area": "G-01", "channels": ["json://127.0.0.1/inbox/gh-1"]},
-    {"id": "vs-1", "name": "李强", "role": "village_secretary", "area": "金融城社区", "channels": ["json://127.0.0.1/x"]},
-    {"id": "dd-1", "name": "张伟", "role": "district_duty", "area": "观山湖区", "channels": ["json://127.0.0.1/y"]},
-]})
-
-
-def reading(event_id: str, temperature: float, place: Place = TOWER, device: str = "tc-1") -> LocatedEvent:
-    event = ValidEvent(id=event_id, event_type="heat.reading", source="urn:gw", time=T0, lon=106.631, lat=26.621,
-                       data={"temperature_c": temperature}, device=device)
-    return LocatedEvent(event=event, place=place)
+from gridalert.streams.records import Place
+from tests.support.district import (GAP, POLICIES, ROSTER, T0, alarm, book, reading, wooden_village_wiring)
 
 
 @pytest.mark.parametrize("temperature, fires", [(49.9, False), (50.0, True), (63.5, True)])
@@ -41,42 +26,27 @@ def test_threshold_comes_from_policies():
 
 
 def test_alarm_explains_reading_and_rule():
-    alarm = detect(reading("e", 63.5), Policies(), T0)
-    assert "63.5 °C ≥ alarm threshold 50.0 °C" in alarm.explanation and "金融城第1网格" in alarm.title
+    found = detect(reading("e", 63.5), Policies(), T0)
+    assert "63.5 °C ≥ alarm threshold 50.0 °C" in found.explanation and "金融城第1网格" in found.title
 
 
-def open_incident(event_id="e-1", temperature=63.5, state=None, place=TOWER):
-    alarm = detect(reading(event_id, temperature, place), Policies(), T0)
-    assignment = Responsibility(ROSTER).assign(alarm.place, "grid")
-    return apply_alarm(state, alarm, assignment=assignment, now=T0)
+@pytest.mark.parametrize("data, rule", [
+    ({"residual_current_ma": 299}, None),
+    ({"residual_current_ma": 300}, "wiring.residual_current"),
+    ({"residual_current_ma": 120, "arc_half_cycles": 9}, None),  # 9 or fewer half-cycles are ignored
+    ({"residual_current_ma": 120, "arc_half_cycles": 10}, "wiring.arc_fault"),
+])
+def test_wiring_alarms_on_residual_current_or_arcing(data, rule):
+    found = detect(reading("w", event_type="wiring.reading", data=data), Policies(), T0)
+    assert (found.rule if found else None) == rule
 
 
-def test_new_alarm_opens_and_dispatches_an_incident_at_the_grid_tier():
-    state, steps = open_incident()
-    assert [(s.seq, s.kind, s.status, s.tier) for s in steps] == [
-        (1, "opened", "new", "grid"), (2, "dispatched", "dispatched", "grid")]
-    assert "王芳" in steps[1].detail
-
-
-def test_replayed_event_changes_nothing():
-    state, first = open_incident()
-    again, steps = open_incident(state=state)
-    assert steps == [] and again == state
-
-
-def test_another_alarm_for_the_same_thing_adds_to_the_open_incident_and_pages_nobody():
-    state, first = open_incident()
-    _, steps = open_incident("e-2", 58.0, state=state)
-    assert [(s.incident_id, s.seq, s.kind) for s in steps] == [(first[0].incident_id, 3, "alarm_repeated")]
-
-
-def test_incident_ids_are_deterministic_so_a_rerun_after_a_crash_repeats_them():
-    assert open_incident()[1][0].id == open_incident()[1][0].id
-
-
-def test_point_outside_every_grid_goes_to_the_district_duty_officer():
-    _, steps = open_incident(place=GAP)
-    assert steps[1].tier == "district" and "张伟" in steps[1].detail and "in no grid (unassigned)" in steps[1].detail
+def test_building_type_comes_from_the_device_registry_when_the_event_has_none():
+    class Device:
+        building_type = "wooden_village"
+    found = detect(reading("w", event_type="wiring.reading", device="wm-1", data={"residual_current_ma": 500}),
+                   Policies(), T0, {"wm-1": Device()})
+    assert found.building_type == "wooden_village"
 
 
 def test_tier_without_staff_climbs_to_the_next_tier_and_says_so():
@@ -85,14 +55,57 @@ def test_tier_without_staff_climbs_to_the_next_tier_and_says_so():
     assert assignment.tier == "village" and "no grid_head on the roster for G-09" in assignment.note
 
 
+def test_point_in_no_grid_is_the_district_centres():
+    assignment = Responsibility(ROSTER).assign(GAP, "grid")
+    assert assignment.tier == "district" and "in no grid (unassigned)" in assignment.note
+
+
+def test_department_staff_are_found_in_the_smallest_area_that_has_them():
+    assert Responsibility(ROSTER).department(alarm().place, "power").people[0].id == "power-1"  # township
+    assert Responsibility(ROSTER).department(alarm().place, "fire").people[0].id == "fire-1"  # district
+
+
+@pytest.mark.parametrize("policies, expected", [
+    ({}, "grid"),
+    ({"routing": {"heat.reading": {"klass": "upper_level"}}}, "township"),
+    ({"routing": {"heat.reading": {"klass": "difficult"}}}, "district"),
+    ({"routing": {"heat.reading": {"start_tier": "village"}}}, "village"),
+])
+def test_start_tier_follows_the_event_type_raised_by_its_class(policies, expected):
+    policies = Policies.model_validate(policies)
+    found = detect(reading("e"), policies, T0)
+    assert plan_for(found, policies).start_tier == expected
+
+
+def test_a_matching_run_card_sends_departments_and_starts_at_the_district():
+    plan = plan_for(wooden_village_wiring(), POLICIES)
+    assert plan.run_card.departments == ["fire", "power"] and plan.start_tier == "district"
+
+
+@pytest.mark.parametrize("hours, fires", [("00:00-06:00", True), ("22:00-03:00", True), ("08:00-20:00", False)])
+def test_run_cards_match_on_local_time_of_day(hours, fires):  # the alarm is at 02:15 Beijing time
+    start, end = hours.split("-")
+    policies = Policies.model_validate({"run_cards": [{"name": "night", "hours": {"start": start, "end": end},
+                                                        "departments": ["fire"]}]})
+    assert (plan_for(alarm(), policies).run_card is not None) is fires
+
+
 def test_order_names_responders_and_a_deadline_from_the_tier_policy():
-    _, steps = open_incident()
-    order = make_order(steps[1], Responsibility(ROSTER), Policies())
+    _, steps = book().on_alarm(None, alarm(), T0)
+    order = make_order(steps[1], Responsibility(ROSTER), POLICIES)
     assert order.responders == ["gh-1"] and order.tier == "grid"
-    assert order.accept_by == steps[1].at + timedelta(seconds=300)
-    assert "金融城第1网格" in order.body and order.incident_id in order.body
+    assert order.accept_by == steps[1].at + timedelta(seconds=60)
+    assert "金融城第1网格" in order.body and f"gridalert command accept {order.incident_id}" in order.body
 
 
-def test_only_dispatched_steps_make_orders():
-    _, steps = open_incident()
-    assert make_order(steps[0], Responsibility(ROSTER), Policies()) is None
+def test_department_orders_go_to_the_department_and_say_how_to_accept_for_it():
+    _, steps = book().on_alarm(None, wooden_village_wiring(), T0)
+    orders = [make_order(s, Responsibility(ROSTER), POLICIES) for s in steps if s.kind == "dept_dispatched"]
+    assert [(o.department, o.responders, o.tier) for o in orders] == [("fire", ["fire-1"], "district"),
+                                                                        ("power", ["power-1"], "township")]
+    assert "--department power" in orders[1].body and "联合处置" in orders[1].title
+
+
+def test_only_paging_steps_make_orders():
+    _, steps = book().on_alarm(None, alarm(), T0)
+    assert make_order(steps[0], Responsibility(ROSTER), POLICIES) is None

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from gridalert.streams.records import (Alarm, DeadLetter, Delivery, DispatchOrder, GridIncidents, IncidentEvent,
-                                       LocatedEvent, Place, ValidEvent)
+from gridalert.streams.records import (Alarm, Command, DeadLetter, Deadline, Delivery, DepartmentState, DispatchOrder,
+                                       DueIndex, GridIncidents, IncidentEvent, IncidentState, LocatedEvent,
+                                       PartitionAudit, Place, Silence, Tick, ValidEvent)
 
 AT = datetime(2026, 11, 22, 18, 15, tzinfo=timezone.utc)
 PLACE = Place(district="观山湖区", grid_id="G-1", grid_name="第1网格", village="v", township="t")
@@ -25,7 +26,21 @@ RECORDS = [
     Alarm(id="a", rule="r", dedup_key="k", severity="high", klass="own_level", title="t", explanation="x",
           event=EVENT, place=PLACE, detected_at=AT),
     STEP,
-    GridIncidents(open={"k": STEP}, seen=["e-1"]),
+    GridIncidents(
+        incidents={"I-1": IncidentState(last=STEP, token=2, repages=1,
+                                        deadlines=[Deadline(due=AT, action="repage", token=2),
+                                                   Deadline(due=AT, action="dept_repage", token=1, department="fire")],
+                                        departments={"fire": DepartmentState(department="fire", status="dispatched",
+                                                                             tier="district", token=1)},
+                                        silenced_until=AT, inhibits_gateway="gw-1")},
+        open_keys={"k": "I-1"},
+        silences=[Silence(id="s", scope="grid", target="G-1", until=AT, actor="dd-1")],
+        seen=["e-1"]),
+    Command(id="c", action="accept", actor="gh-1", at=AT, partition_key="G-1", incident_id="I-1", until=AT),
+    Tick(at=AT),
+    PartitionAudit(id="gridalert:0", partition=0, at=AT, open_incidents=1, pending_steps=2, overdue_steps=0,
+                   max_overdue_s=0.0),
+    DueIndex(due={"G-1": 1.5}, counts={"G-1": [1, 2]}),
     DispatchOrder(id="I-1:2", incident_id="I-1", step=2, tier="grid", title="t", body="b", place=PLACE,
                   responders=["gh-1"], issued_at=AT, accept_by=AT),
     Delivery(id="I-1:2:gh-1:json-0", incident_id="I-1", step=2, person_id="gh-1", channel="json-0", ok=True,
@@ -41,4 +56,7 @@ def test_record_round_trips_with_nested_records_and_times(record):
     for name in record._options.fields:
         assert type(getattr(decoded, name)) is type(getattr(record, name)), name
     if isinstance(record, GridIncidents):
-        assert isinstance(decoded.open["k"], IncidentEvent) and isinstance(decoded.open["k"].place, Place)
+        incident = decoded.incidents["I-1"]
+        assert isinstance(incident, IncidentState) and isinstance(incident.last.place, Place)
+        assert isinstance(incident.deadlines[0], Deadline) and isinstance(incident.departments["fire"], DepartmentState)
+        assert isinstance(decoded.silences[0], Silence) and decoded.silences[0].until == AT
