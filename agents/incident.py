@@ -1,34 +1,118 @@
-"""incident: ``gridalert.alarms`` → ``gridalert.incidents``; one grid's incidents live in its partition.
+"""incident: alarms, commands and clock ticks → ``gridalert.incidents``; a grid's incidents live in its partition.
 
-State (open incidents, recently seen event ids) is a Faust table keyed by grid, with a changelog
-topic, so a restarted or rebalanced worker resumes with it.
+Three agents share two changelogged tables, all on the same partitions (everything is keyed by
+grid, ticks are sent to every partition by number):
+
+- ``incidents-by-grid``: ``GridIncidents`` per grid: open incidents, their deadlines and tokens;
+- ``due-index``: ``DueIndex`` per partition: each grid's earliest deadline, so a tick reads only
+  the grids that have something due.
+
+The leader's timer sends a ``Tick`` to every partition of ``gridalert.ticks`` every
+``TICK_S``; the agent owning that partition fires what is due. A worker that was down fires, on
+its first tick back, every step that came due meanwhile, and says how late. Each partition
+reports its timers to ``gridalert.audit`` every ``AUDIT_EVERY_S``.
 """
 
 from __future__ import annotations
 
+import time
+from typing import Callable, Optional
+
 from gridalert.agents.boundary import guard, now
-from gridalert.incidents.book import apply_alarm
+from gridalert.incidents.book import LATE_GRACE_S, Book
 from gridalert.incidents.routing import Responsibility
+from gridalert.streams import topics as names
 from gridalert.streams.app import Stage
-from gridalert.streams.records import GridIncidents
+from gridalert.streams.cloudevents import Rejected
+from gridalert.streams.records import (Alarm, Command, DueIndex, GridIncidents, IncidentEvent, PartitionAudit,
+                                       Tick)
+
+TICK_S = 0.25
+AUDIT_EVERY_S = 5.0
+
+Step = Callable[[Optional[GridIncidents]], tuple[GridIncidents, list[IncidentEvent]]]
 
 
 def register(stage: Stage) -> None:
-    topics, policies = stage.topics, stage.config.policies
-    responsibility = Responsibility(stage.config.roster)
-    state = stage.app.Table("incidents-by-grid", key_type=str, value_type=GridIncidents,
-                            partitions=stage.settings.partitions)
+    app, topics, settings = stage.app, stage.topics, stage.settings
+    book = Book(stage.config.policies, Responsibility(stage.config.roster))
+    state = app.Table("incidents-by-grid", key_type=str, value_type=GridIncidents, partitions=settings.partitions)
+    due_index = app.Table("due-index", key_type=str, value_type=DueIndex, partitions=settings.partitions)
+    commands = app.topic(names.COMMANDS, key_type=str, value_type=Command)
+    ticks = app.topic(names.TICKS, key_type=str, value_type=Tick)
+    audit = app.topic(names.AUDIT, key_type=str, value_type=PartitionAudit)
+    last_audit: dict[int, float] = {}
 
-    @stage.app.agent(topics.alarms, name="gridalert.incident")
-    async def incident(stream):
+    async def apply(partition: int, key: str, step: Step) -> list[IncidentEvent]:
+        before = state.get(key)
+        after, out = step(before)
+        if after != before:
+            state[key] = after
+            index = due_index.get(str(partition)) or DueIndex(due={}, counts={})
+            due = Book.next_due(after)
+            index = index.derive(
+                due={**{k: v for k, v in index.due.items() if k != key}, **({key: due.timestamp()} if due else {})},
+                counts={**index.counts, key: list(Book.counts(after))})
+            late = [e.late_s for e in out if e.late_s is not None and e.late_s > LATE_GRACE_S]
+            if late:
+                index = index.derive(late_steps=index.late_steps + len(late), max_late_s=max(index.max_late_s, *late))
+            due_index[str(partition)] = index
+        for event in out:
+            await topics.incidents.send(key=key, value=event)
+        return out
+
+    @app.agent(topics.alarms, name="gridalert.incident")
+    async def on_alarm(stream):
         async for event in stream.events():
             async with guard(event, "incident", topics.dead_letters):
-                alarm = event.value
-                key = alarm.place.partition_key
-                route = policies.route(alarm.event.event_type)
-                assignment = responsibility.assign(alarm.place, route.start_tier)
-                new_state, steps = apply_alarm(state.get(key), alarm, assignment=assignment, now=now())
-                if steps:
-                    state[key] = new_state
-                for step in steps:
-                    await topics.incidents.send(key=key, value=step)
+                alarm: Alarm = event.value
+                await apply(event.message.partition, alarm.place.partition_key,
+                            lambda s: book.on_alarm(s, alarm, now()))
+
+    @app.agent(commands, name="gridalert.command")
+    async def on_command(stream):
+        async for event in stream.events():
+            async with guard(event, "command", topics.dead_letters):
+                command: Command = event.value
+                problem: list[str] = []
+
+                def step(s):
+                    new, out, refusal = book.on_command(s, command, now())
+                    if refusal:
+                        problem.append(refusal)
+                    return new, out
+
+                await apply(event.message.partition, command.partition_key, step)
+                if problem:
+                    raise Rejected(f"command {command.id} ({command.action} by {command.actor}): {problem[0]}")
+
+    @app.agent(ticks, name="gridalert.clock")
+    async def on_tick(stream):
+        async for event in stream.events():
+            async with guard(event, "clock", topics.dead_letters):
+                partition, moment = event.message.partition, now()
+                index = due_index.get(str(partition))
+                if index is not None:
+                    for key, due in list(index.due.items()):
+                        if due <= moment.timestamp():
+                            await apply(partition, key, lambda s: book.on_tick(s, moment))
+                await report(partition, moment)
+
+    async def report(partition: int, moment) -> None:
+        if time.monotonic() - last_audit.get(partition, 0.0) < AUDIT_EVERY_S:
+            return
+        last_audit[partition] = time.monotonic()
+        index = due_index.get(str(partition)) or DueIndex(due={}, counts={})
+        overdue = [moment.timestamp() - due for due in index.due.values() if due < moment.timestamp() - LATE_GRACE_S]
+        await audit.send(key=str(partition), value=PartitionAudit(
+            id=f"{settings.app_id}:{partition}", partition=partition, at=moment,
+            open_incidents=sum(c[0] for c in index.counts.values()),
+            pending_steps=sum(c[1] for c in index.counts.values()),
+            overdue_steps=index.late_steps + len(overdue),
+            max_overdue_s=max([index.max_late_s, *overdue])))
+
+    @app.timer(interval=TICK_S, on_leader=True)
+    async def clock() -> None:
+        tick = Tick(at=now())
+        for partition in range(settings.partitions):
+            await ticks.send(value=tick, partition=partition)

@@ -1,4 +1,4 @@
-"""record: ``gridalert.incidents`` and ``gridalert.deliveries`` → the SQL projection.
+"""record: ``gridalert.incidents``, ``gridalert.deliveries`` and ``gridalert.audit`` → the SQL projection.
 
 Writes in small batches through one worker thread (SQLAlchemy is synchronous). Idempotent: a
 replay writes nothing twice. A database that is down is retried with backoff, holding the
@@ -16,8 +16,10 @@ from typing import Callable, Sequence
 from sqlalchemy.exc import OperationalError
 
 from gridalert.agents.boundary import dead_letter_for
-from gridalert.store import make_engine, make_sessionmaker, record_deliveries, record_incident_events
+from gridalert.store import make_engine, make_sessionmaker, record_audits, record_deliveries, record_incident_events
+from gridalert.streams import topics as names
 from gridalert.streams.app import Stage
+from gridalert.streams.records import PartitionAudit
 
 log = logging.getLogger("gridalert.record")
 BATCH, WITHIN_S = 200, 0.2
@@ -63,3 +65,10 @@ def register(stage: Stage) -> None:
     async def record_delivery_rows(stream):
         async for events in stream.take_events(BATCH, within=WITHIN_S):
             await project(record_deliveries, events, "record")
+
+    audits = stage.app.topic(names.AUDIT, key_type=str, value_type=PartitionAudit)
+
+    @stage.app.agent(audits, name="gridalert.record-audit")
+    async def record_audit_rows(stream):
+        async for events in stream.take_events(BATCH, within=WITHIN_S):
+            await project(record_audits, events, "record")

@@ -192,5 +192,67 @@ def incidents(incident_id: Optional[str] = typer.Argument(None, help="show one i
     typer.echo(text)
 
 
+@app.command("command")
+def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, verify, close, return, escalate, "
+                                                   "reassign, reopen, rate, silence"),
+             incident_id: Optional[str] = typer.Argument(None, help="the incident (not needed to silence a grid or device)"),
+             by: str = typer.Option(..., "--by", help="your staff id (recorded as the actor)"),
+             reason: Optional[str] = typer.Option(None, help="why: needed to close (fixed, unfounded, duplicate, "
+                                                             "not_responsible) and to return"),
+             department: Optional[str] = typer.Option(None, help="accept for this department of a joint dispatch"),
+             score: Optional[int] = typer.Option(None, help="rating, 1-5"),
+             comment: Optional[str] = typer.Option(None),
+             minutes: Optional[float] = typer.Option(None, help="silence for this many minutes"),
+             to_tier: Optional[str] = typer.Option(None), to_person: Optional[str] = typer.Option(None),
+             grid: Optional[str] = typer.Option(None, help="silence this grid (maintenance window)"),
+             wait: float = typer.Option(15.0, help="seconds to wait for the outcome (0: do not wait)")) -> None:
+    """Give a command about an incident; it goes to the partition that owns it, and the outcome is shown."""
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from gridalert.incidents.lifecycle import ACTIONS
+    from gridalert.store import DatabaseUnavailable, find_command_outcome, find_incident, make_engine, make_sessionmaker
+    from gridalert.streams.commands import new_command, send_command
+
+    if action not in ACTIONS:
+        raise fail(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}", EXIT_CONFIG)
+    settings = settings_for(None)
+    if settings.broker is None:
+        raise fail("set GRIDALERT_BROKER=kafka://host:port (`gridalert run` prints the address)", EXIT_CONFIG)
+    until = datetime.now(timezone.utc) + timedelta(minutes=minutes) if minutes else None
+    try:
+        sessions = make_sessionmaker(make_engine(settings.effective_database_url))
+        if grid and action == "silence" and incident_id is None:
+            key, fields = grid, {"scope": "grid", "target": grid}
+        else:
+            with sessions() as session:
+                incident = find_incident(incident_id or "", session=session)
+            if incident is None:
+                raise fail(f"no incident {incident_id} in {settings.effective_database_url}", EXIT_CONFIG)
+            key = incident.grid_id or f"unassigned:{incident.district}"
+            fields = {"incident_id": incident.id}
+        command = new_command(action, by, key, reason=reason, department=department, score=score, comment=comment,
+                              until=until, to_tier=to_tier, to_person=to_person, **fields)
+        send_command(settings.bootstrap_servers, command)
+    except DatabaseUnavailable as exc:
+        raise unavailable(exc) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # kafka-python's errors: say where we tried
+        raise unavailable(f"cannot send to {settings.broker}: {exc}") from None
+    typer.echo(f"sent {action} ({command.id})")
+    if wait <= 0 or "incident_id" not in fields:
+        return
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            outcome = find_command_outcome(command.id, session=session)
+        if outcome is not None:
+            typer.echo(f"{outcome.kind}: {outcome.detail} (status {outcome.status}, tier {outcome.tier})")
+            raise typer.Exit(1 if outcome.kind == "command_refused" else 0)
+        time.sleep(0.3)
+    typer.echo(f"no outcome recorded within {wait:.0f} s; `gridalert incidents {incident_id}` shows it later")
+
+
 def main() -> None:
     app()

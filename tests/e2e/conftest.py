@@ -16,11 +16,14 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import yaml
 
+from gridalert.config.loader import load_config
 from gridalert.config.settings import SAMPLE_CONFIG_DIR
+from gridalert.store import make_engine, make_sessionmaker
 from gridalert.runner import READY_MARK, tail
 from gridalert.streams.broker import EmbeddedBroker, detach_and_die_with_parent, ensure_topics
 from gridalert.streams.topics import ALL
@@ -69,15 +72,29 @@ def start_worker(env: dict[str, str], log: Path, *, timeout_s: float = 90) -> Wo
     return worker
 
 
-def write_config(directory: Path, receiver: Receiver) -> Path:
+def edit_yaml(path: Path, change: Callable[[dict], None]) -> None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(document)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+
+def write_config(directory: Path, receiver: Receiver, policies: Callable[[dict], None] = lambda d: None) -> Path:
     """The sample district, with every person's channel pointed at ``receiver``."""
     shutil.copytree(SAMPLE_CONFIG_DIR, directory)
-    roster_path = directory / "roster.yaml"
-    roster = yaml.safe_load(roster_path.read_text(encoding="utf-8"))
-    for person in roster["staff"]:
-        person["channels"] = [receiver.url_for(person["id"])]
-    roster_path.write_text(yaml.safe_dump(roster, allow_unicode=True), encoding="utf-8")
+
+    def point_at_receiver(roster: dict) -> None:
+        for person in roster["staff"]:
+            person["channels"] = [receiver.url_for(person["id"])]
+
+    edit_yaml(directory / "roster.yaml", point_at_receiver)
+    edit_yaml(directory / "policies.yaml", policies)
     return directory
+
+
+@pytest.fixture(scope="module")
+def policies_change() -> Callable[[dict], None]:
+    """Override in a test module to edit the sample policies.yaml (e.g. seconds-long timeouts)."""
+    return lambda document: None
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
@@ -99,16 +116,30 @@ class Pipeline:
     config_dir: Path
     database_url: str
     worker: Worker
+    base: Path
+
+    def restart_worker(self, *, kill: bool) -> Worker:
+        """SIGKILL (or stop) the worker and start a new one in its place, with the same group."""
+        if kill:
+            self.worker.process.kill()
+            self.worker.process.wait()
+        else:
+            self.worker.stop()
+        self.worker = start_worker(self.worker.env, self.base / "worker.log")
+        return self.worker
+
+    def add_worker(self) -> Worker:
+        return start_worker(self.worker.env, self.base / f"worker-{uuid.uuid4().hex[:6]}.log")
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, module_database_url):
+def pipeline(tmp_path_factory, module_database_url, policies_change):
     base = tmp_path_factory.mktemp("pipeline")
     broker = EmbeddedBroker(log_file=base / "broker.log")
     broker.start()
     bootstrap = [broker.url.removeprefix("kafka://")]
     with Receiver() as receiver:
-        config_dir = write_config(base / "config", receiver)
+        config_dir = write_config(base / "config", receiver, policies_change)
         env = {**os.environ,
                "GRIDALERT_BROKER": broker.url,
                "GRIDALERT_DATABASE_URL": module_database_url,
@@ -119,7 +150,20 @@ def pipeline(tmp_path_factory, module_database_url):
         ensure_topics(bootstrap, ALL, 2)
         worker = start_worker(env, base / "worker.log")
         try:
-            yield Pipeline(broker, bootstrap, receiver, config_dir, module_database_url, worker)
+            pipeline = Pipeline(broker, bootstrap, receiver, config_dir, module_database_url, worker, base)
+            yield pipeline
         finally:
-            worker.stop()
+            pipeline.worker.stop()
             broker.stop()
+
+
+@pytest.fixture(scope="module")
+def district(pipeline):
+    return load_config(pipeline.config_dir, check_url=lambda url: None)
+
+
+@pytest.fixture(scope="module")
+def sessions(pipeline):
+    engine = make_engine(pipeline.database_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()

@@ -6,48 +6,21 @@ receiver standing in for every person's phone. Events are produced with kafka-py
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from kafka import KafkaConsumer
 
-from gridalert.config.loader import load_config
-from gridalert.store import get_timeline, list_deliveries, list_incidents, make_engine, make_sessionmaker
-from gridalert.streams.producer import produce_events
+from gridalert.store import get_timeline, list_deliveries
 from gridalert.streams.records import DeadLetter
 from gridalert.streams.topics import DEAD_LETTERS
+from tests.support.pipeline import heat, incidents_where, send
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-BEIJING = timezone(timedelta(hours=8))
 TOWER = (106.6310, 26.6210)  # the Financial City office tower, inside a grid of 金融城社区
 GAP = (106.6260, 26.6190)  # between villages, in no grid
-
-
-def heat(temperature: float, *, lon: float, lat: float, device: str, event_id: str | None = None) -> dict:
-    return {"specversion": "1.0", "id": event_id or f"t-{uuid.uuid4().hex[:10]}", "source": "urn:test:gw",
-            "type": "heat.reading", "time": datetime.now(BEIJING).isoformat(),
-            "data": {"lon": lon, "lat": lat, "device": device, "temperature_c": temperature}}
-
-
-def send(pipeline, *events, key: bytes | None = None) -> None:
-    raw = [e if isinstance(e, bytes) else json.dumps(e).encode() for e in events]
-    produce_events(pipeline.bootstrap, raw, key=key)
-
-
-@pytest.fixture(scope="module")
-def district(pipeline):
-    return load_config(pipeline.config_dir, check_url=lambda url: None)
-
-
-@pytest.fixture(scope="module")
-def sessions(pipeline):
-    engine = make_engine(pipeline.database_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def grid_head_of(district, lon, lat):
@@ -55,11 +28,6 @@ def grid_head_of(district, lon, lat):
     heads = [p for p in district.roster.staff if p.role.value == "grid_head" and p.area == place.grid_id]
     assert len(heads) == 1, f"sample roster should have one grid head for {place.grid_id}"
     return place, heads[0]
-
-
-def incidents_where(sessions, predicate):
-    with sessions() as session:
-        return [i for i in list_incidents(session=session, limit=1000) if predicate(i)]
 
 
 def test_heat_alarm_pages_the_grid_head_once_and_lands_in_the_database(pipeline, district, sessions):

@@ -1,0 +1,149 @@
+"""Escalation and joint dispatch on a real broker and worker, with seconds-long timeouts.
+
+Each test uses its own township or village of the sample district so their pages never mix.
+Commands are given with the real ``gridalert command`` CLI, as a duty officer would.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from gridalert.store import get_timeline, list_audit, list_departments
+from gridalert.streams.records import TIERS
+from tests.support.pipeline import gridalert_command, heat, incidents_where, point_in, send, wiring
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_S = 3
+GRID_TIMEOUT_S = 10  # long enough for a person to accept with the CLI before the order climbs
+
+
+@pytest.fixture(scope="module")
+def policies_change():
+    def change(document):
+        document["tiers"] = {tier: {"accept_timeout_s": TIMEOUT_S, "repages": 0} for tier in TIERS}
+        document["tiers"]["grid"]["accept_timeout_s"] = GRID_TIMEOUT_S
+        document["joint_dispatch"] = {"clock_s": 8, "accept_timeout_s": 60, "repages": 0}
+    return change
+
+
+def chain_of(district, grid_id):
+    """The people paged at grid, village, township and district tier for a grid."""
+    info = district.grids.get(grid_id)
+    by = {(p.role.value, p.area): p.id for p in district.roster.staff}
+    return [by[("grid_head", grid_id)], by[("village_secretary", info.village)],
+            by[("township_duty", info.township)], by[("district_duty", info.district)]]
+
+
+def one_incident(sessions, event):
+    [incident] = wait_until(lambda: incidents_where(sessions, lambda i: i.source_event_id == event["id"]),
+                            timeout_s=60, what=f"the incident of {event['id']}")
+    return incident
+
+
+def first_page_index(receiver, person_id):
+    return next(i for i, (path, _) in enumerate(list(receiver.pages)) if path == f"/inbox/{person_id}")
+
+
+def test_nobody_accepts_so_grid_village_township_and_district_are_paged_in_turn(pipeline, district, sessions):
+    grid = "GSH-SJC-02-01"
+    chain = chain_of(district, grid)
+    lon, lat = point_in(pipeline.config_dir, grid)
+    event = heat(75.0, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
+    send(pipeline, event)
+
+    receiver = pipeline.receiver
+    wait_until(lambda: receiver.pages_for(chain[-1]), timeout_s=60, what="the district duty officer's page")
+    assert [len(receiver.pages_for(p)) for p in chain[:3]] == [1, 1, 1], "each tier paged exactly once"
+    order = [first_page_index(receiver, p) for p in chain]
+    assert order == sorted(order), "pages climbed grid → village → township → district"
+
+    incident = one_incident(sessions, event)
+    with sessions() as session:
+        steps = [s for s in get_timeline(incident.id, session=session) if s.kind == "escalated"]
+    assert [s.tier for s in steps][:3] == ["village", "township", "district"]
+    assert all(s.late_s is not None and s.late_s < 1.0 for s in steps), "each step fired within 1 s of its deadline"
+
+
+def test_acceptance_stops_the_climb(pipeline, district, sessions):
+    grid = "GSH-ZC-02-01"
+    chain = chain_of(district, grid)
+    lon, lat = point_in(pipeline.config_dir, grid)
+    event = heat(66.0, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
+    send(pipeline, event)
+    wait_until(lambda: pipeline.receiver.pages_for(chain[0]), timeout_s=60, what="the grid head's page")
+    incident = one_incident(sessions, event)
+
+    result = gridalert_command(pipeline, "accept", incident.id, "--by", chain[0])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "accepted: accepted by" in result.stdout
+
+    with sessions() as session:
+        timeline = get_timeline(incident.id, session=session)
+    dispatched_at = next(s.at for s in timeline if s.kind == "dispatched")
+    accepted_at = next(s.at for s in timeline if s.kind == "accepted")
+    assert (accepted_at - dispatched_at).total_seconds() < GRID_TIMEOUT_S, "accepted too late to test the climb"
+    # The clock has passed the old deadline by a full timeout on every partition: nothing climbed.
+    past = dispatched_at.timestamp() + GRID_TIMEOUT_S + TIMEOUT_S
+    wait_until(lambda: len(audits := list_audit_rows(sessions)) == 2 and min(a.at.timestamp() for a in audits) > past,
+               timeout_s=60, what="every partition's clock to pass the old deadline")
+    assert pipeline.receiver.pages_for(chain[1]) == [], "the village secretary was paged after acceptance"
+    with sessions() as session:
+        assert [s.kind for s in get_timeline(incident.id, session=session)] == ["opened", "dispatched", "accepted"]
+
+
+def list_audit_rows(sessions):
+    with sessions() as session:
+        return list_audit(session=session)
+
+
+def test_illegal_command_is_refused_with_a_reason(pipeline, district, sessions):
+    grid = "GSH-ZC-02-02"
+    lon, lat = point_in(pipeline.config_dir, grid)
+    event = heat(66.0, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
+    send(pipeline, event)
+    incident = one_incident(sessions, event)
+    result = gridalert_command(pipeline, "close", incident.id, "--by", "dd-GSH-1", "--reason", "fixed")
+    assert result.returncode == 1
+    assert "command_refused: close refused: cannot close as fixed" in result.stdout
+
+
+def test_wooden_village_wiring_goes_to_fire_and_power_who_accept_separately(pipeline, district, sessions):
+    lon, lat = point_in(pipeline.config_dir, "GSH-ZC-01-01")
+    event = wiring(450, lon=lon, lat=lat, device=f"wm-{uuid.uuid4().hex[:6]}", building_type="wooden_village")
+    send(pipeline, event)
+    receiver = pipeline.receiver
+    wait_until(lambda: receiver.pages_for("fire-GSH-1") and receiver.pages_for("power-GSH-1")
+               and receiver.pages_for("dd-GSH-1"), timeout_s=60, what="fire, power and the duty officer paged")
+    assert "联合处置" in receiver.pages_for("fire-GSH-1")[-1]["title"]
+    incident = one_incident(sessions, event)
+    assert incident.tier == "district"
+
+    for person, department in (("fire-GSH-1", "fire"), ("power-GSH-1", "power")):
+        result = gridalert_command(pipeline, "accept", incident.id, "--by", person, "--department", department)
+        assert result.returncode == 0 and "dept_accepted" in result.stdout, result.stdout + result.stderr
+
+    with sessions() as session:
+        departments = {d.department: (d.status, d.accepted_by) for d in list_departments(incident.id, session=session)}
+    assert departments == {"fire": ("accepted", "fire-GSH-1"), "power": ("accepted", "power-GSH-1")}
+
+
+def test_a_department_that_does_not_accept_in_time_breaches_the_joint_clock_and_pages_the_leader(
+        pipeline, district, sessions):
+    lon, lat = point_in(pipeline.config_dir, "GSH-ZC-01-04")
+    event = wiring(500, lon=lon, lat=lat, device=f"wm-{uuid.uuid4().hex[:6]}", building_type="wooden_village")
+    leader_pages = len(pipeline.receiver.pages_for("dl-GSH-1"))
+    send(pipeline, event)
+    incident = one_incident(sessions, event)
+    result = gridalert_command(pipeline, "accept", incident.id, "--by", "fire-GSH-1", "--department", "fire")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    pages = wait_until(lambda: pipeline.receiver.pages_for("dl-GSH-1")[leader_pages:], timeout_s=60,
+                       what="the district leader's page")
+    assert any(incident.id in p["message"] and "joint response" in p["title"] for p in pages)
+    with sessions() as session:
+        breach = [s for s in get_timeline(incident.id, session=session) if s.kind == "joint_clock_breached"]
+    assert len(breach) == 1 and "waiting for power" in breach[0].detail

@@ -1,0 +1,54 @@
+"""Helpers for end-to-end tests: events as gateways send them, and reading what the pipeline did."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from shapely.geometry import shape
+
+from gridalert.store import list_incidents
+from gridalert.streams.producer import produce_events
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def heat(temperature: float, *, lon: float, lat: float, device: str, event_id: str | None = None, **data) -> dict:
+    return {"specversion": "1.0", "id": event_id or f"t-{uuid.uuid4().hex[:10]}", "source": "urn:test:gw",
+            "type": "heat.reading", "time": datetime.now(BEIJING).isoformat(),
+            "data": {"lon": lon, "lat": lat, "device": device, "temperature_c": temperature, **data}}
+
+
+def wiring(residual_ma: float, *, lon: float, lat: float, device: str, **data) -> dict:
+    return {"specversion": "1.0", "id": f"w-{uuid.uuid4().hex[:10]}", "source": "urn:test:wiring",
+            "type": "wiring.reading", "time": datetime.now(BEIJING).isoformat(),
+            "data": {"lon": lon, "lat": lat, "device": device, "residual_current_ma": residual_ma, **data}}
+
+
+def send(pipeline, *events, key: bytes | None = None) -> None:
+    raw = [e if isinstance(e, bytes) else json.dumps(e).encode() for e in events]
+    produce_events(pipeline.bootstrap, raw, key=key)
+
+
+def point_in(config_dir: Path, grid_id: str) -> tuple[float, float]:
+    """A point well inside a grid of the district's map."""
+    document = json.loads((config_dir / "grids.geojson").read_text(encoding="utf-8"))
+    feature = next(f for f in document["features"] if f["properties"]["grid_id"] == grid_id)
+    point = shape(feature["geometry"]).representative_point()
+    return point.x, point.y
+
+
+def incidents_where(sessions, predicate):
+    with sessions() as session:
+        return [i for i in list_incidents(session=session, limit=1000) if predicate(i)]
+
+
+def gridalert_command(pipeline, *args: str, timeout_s: float = 60) -> subprocess.CompletedProcess:
+    """Run ``gridalert command ...`` as a duty officer would, against the test pipeline."""
+    env = {**pipeline.worker.env}
+    return subprocess.run([sys.executable, "-m", "gridalert", "command", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout_s)
