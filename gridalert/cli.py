@@ -192,6 +192,20 @@ def incidents(incident_id: Optional[str] = typer.Argument(None, help="show one i
     typer.echo(text)
 
 
+@app.command()
+def audit() -> None:
+    """How each partition's timers stand: open incidents, pending steps, steps that fired late."""
+    from gridalert.incidents.report import render_audit
+    from gridalert.store import DatabaseUnavailable, make_engine, make_sessionmaker
+
+    settings = settings_for(None)
+    try:
+        with make_sessionmaker(make_engine(settings.effective_database_url))() as session:
+            typer.echo(render_audit(session=session))
+    except DatabaseUnavailable as exc:
+        raise unavailable(exc) from None
+
+
 @app.command("command")
 def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, verify, close, return, escalate, "
                                                    "reassign, reopen, rate, silence"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from gridalert.store import get_timeline, list_deliveries, list_incidents
+from gridalert.store import get_timeline, list_audit, list_departments, list_deliveries, list_incidents
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -31,12 +31,29 @@ def render_incident(incident_id: str, *, session) -> str:
         return f"no incident {incident_id}"
     lines = [f"incident {incident_id}", "timeline:"]
     for step in timeline:
-        lines.append(f"  {step.seq:>3}  {_local(step.at)}  {step.kind:<15} {step.status:<10} {step.tier:<8} "
-                     f"{step.actor}: {step.detail}")
+        late = f" [fired {step.late_s:.1f} s late]" if step.late_s and step.late_s > 1 else ""
+        lines.append(f"  {step.seq:>3}  {_local(step.at)}  {step.kind:<20} {step.status:<10} {step.tier:<8} "
+                     f"{step.actor}: {step.detail}{late}")
+    departments = list_departments(incident_id, session=session)
+    if departments:
+        lines.append("departments (joint dispatch):")
+        lines += [f"  {d.department:<14} {d.status:<10} {d.tier:<8} {d.accepted_by or ''}" for d in departments]
     deliveries = list_deliveries(incident_id, session=session)
     lines.append("pages:" if deliveries else "pages: none yet")
     for page in deliveries:
         outcome = "delivered" if page.ok else f"FAILED ({page.error})"
         lines.append(f"  step {page.step}  {_local(page.at)}  {page.person_id} via {page.channel}: "
                      f"{outcome} after {page.attempts} attempt(s)")
+    return "\n".join(lines)
+
+
+def render_audit(*, session) -> str:
+    rows = list_audit(session=session)
+    if not rows:
+        return "no timer audit yet (a worker reports every few seconds once it runs)"
+    lines = [f"{'partition':>9}  {'reported (Beijing)':<19}  {'open':>5} {'pending':>8} {'late':>5} {'max late s':>10}"]
+    for row in rows:
+        lines.append(f"{row.partition:>9}  {_local(row.at):<19}  {row.open_incidents:>5} {row.pending_steps:>8} "
+                     f"{row.overdue_steps:>5} {row.max_overdue_s:>10.1f}")
+    lines.append("late: steps that fired more than 1 s after their deadline (e.g. after an outage), or are overdue now")
     return "\n".join(lines)
