@@ -188,6 +188,8 @@ class Policies(Strict):
         default_factory=lambda: {EventClass.upper_level: "township", EventClass.difficult: "district"},
         description="a raised class starts at least this high",
     )
+    severity_start_tier: dict[str, str] = Field(default_factory=dict,
+                                                description="a severity starts at least this high, e.g. critical: township")
     tiers: dict[str, TierPolicy] = Field(default_factory=lambda: {t: TierPolicy() for t in TIERS})
     run_cards: list[RunCard] = Field(default_factory=list)
     joint_dispatch: JointDispatch = JointDispatch()
@@ -202,12 +204,12 @@ class Policies(Strict):
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
         return value
 
-    @field_validator("class_start_tier")
+    @field_validator("class_start_tier", "severity_start_tier")
     @classmethod
-    def _class_tiers(cls, value: dict[EventClass, str]) -> dict[EventClass, str]:
-        for klass, tier in value.items():
+    def _start_tiers(cls, value: dict) -> dict:
+        for name, tier in value.items():
             if tier not in TIERS:
-                raise ValueError(f"{klass.value}: unknown tier {tier!r}; tiers are {', '.join(TIERS)}")
+                raise ValueError(f"{getattr(name, 'value', name)}: unknown tier {tier!r}; tiers are {', '.join(TIERS)}")
         return value
 
     def route(self, event_type: str) -> Route:

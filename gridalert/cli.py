@@ -206,6 +206,20 @@ def audit() -> None:
         raise unavailable(exc) from None
 
 
+def _silence_scope(settings: Settings, grid: Optional[str], device: Optional[str]) -> tuple[str, dict]:
+    """The partition key and scope of a grid or device maintenance window."""
+    district = load(settings)
+    if grid:
+        if district.grids.get(grid) is None:
+            raise fail(f"no grid {grid} in {settings.config_dir}", EXIT_CONFIG)
+        return grid, {"scope": "grid", "target": grid}
+    registered = district.devices.get(device or "")
+    if registered is None:
+        raise fail(f"no device {device} in {settings.config_dir}/devices.yaml", EXIT_CONFIG)
+    place = district.grids.locate(registered.lon, registered.lat)
+    return place.partition_key, {"scope": "device", "target": device}
+
+
 @app.command("command")
 def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, verify, close, return, escalate, "
                                                    "reassign, reopen, rate, silence"),
@@ -219,6 +233,7 @@ def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, 
              minutes: Optional[float] = typer.Option(None, help="silence for this many minutes"),
              to_tier: Optional[str] = typer.Option(None), to_person: Optional[str] = typer.Option(None),
              grid: Optional[str] = typer.Option(None, help="silence this grid (maintenance window)"),
+             device: Optional[str] = typer.Option(None, help="silence this registered device"),
              wait: float = typer.Option(15.0, help="seconds to wait for the outcome (0: do not wait)")) -> None:
     """Give a command about an incident; it goes to the partition that owns it, and the outcome is shown."""
     import time
@@ -236,8 +251,10 @@ def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, 
     until = datetime.now(timezone.utc) + timedelta(minutes=minutes) if minutes else None
     try:
         sessions = make_sessionmaker(make_engine(settings.effective_database_url))
-        if grid and action == "silence" and incident_id is None:
-            key, fields = grid, {"scope": "grid", "target": grid}
+        if (grid or device) and action == "silence" and incident_id is None:
+            if minutes is None:
+                raise fail("a maintenance window needs --minutes", EXIT_CONFIG)
+            key, fields = _silence_scope(settings, grid, device)
         else:
             with sessions() as session:
                 incident = find_incident(incident_id or "", session=session)

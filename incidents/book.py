@@ -306,7 +306,7 @@ class Book:
         state.open_keys = {**state.open_keys, inc.last.dedup_key: inc.last.incident_id}
         self._emit(inc, "reopened", now, out, status="reopened", close_reason=None,
                    detail=f"reopened: {command.reason or ''}".rstrip(": "), **common)
-        start = start_tier(self.policies, inc.last.event_type, inc.last.klass)
+        start = start_tier(self.policies, inc.last.event_type, inc.last.klass, inc.last.severity)
         assignment = self.who.assign(inc.last.place, start)
         self._dispatch(inc, assignment.tier, now, out, detail=assignment.note, **common)
         return None
@@ -398,7 +398,7 @@ class Book:
 
     def _resume_after_silence(self, inc: IncidentState, now: datetime, out, late: float) -> None:
         if inc.last.status == "new":
-            start = start_tier(self.policies, inc.last.event_type, inc.last.klass)
+            start = start_tier(self.policies, inc.last.event_type, inc.last.klass, inc.last.severity)
             assignment = self.who.assign(inc.last.place, start)
             self._dispatch(inc, assignment.tier, now, out, late_s=late,
                            detail=f"silence ended, still open; {assignment.note}")

@@ -32,9 +32,11 @@ def matches(card: RunCard, alarm: Alarm, local_hhmm: str) -> bool:
     ))
 
 
-def start_tier(policies: Policies, event_type: str, klass: str) -> str:
-    """The event type's starting tier, raised to its class's tier (upper-level, difficult)."""
+def start_tier(policies: Policies, event_type: str, klass: str, severity: str = "") -> str:
+    """The event type's starting tier, raised to its class's (upper-level, difficult) and its severity's."""
     start = policies.route(event_type).start_tier
+    if severity in policies.severity_start_tier:
+        start = _higher(start, policies.severity_start_tier[severity])
     if klass in EventClass._value2member_map_:
         klass_tier = policies.class_start_tier.get(EventClass(klass))
         if klass_tier:
@@ -48,7 +50,7 @@ def plan_for(alarm: Alarm, policies: Policies) -> Plan:
     Run cards are matched on the event's own time in the district's time zone, so a replay plans
     the same way as the first run.
     """
-    start = start_tier(policies, alarm.event.event_type, alarm.klass)
+    start = start_tier(policies, alarm.event.event_type, alarm.klass, alarm.severity)
     local = alarm.event.time.astimezone(ZoneInfo(policies.timezone)).strftime("%H:%M")
     card = next((c for c in policies.run_cards if matches(c, alarm, local)), None)
     if card is not None:

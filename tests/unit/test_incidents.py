@@ -70,8 +70,11 @@ def test_department_staff_are_found_in_the_smallest_area_that_has_them():
     ({"routing": {"heat.reading": {"klass": "upper_level"}}}, "township"),
     ({"routing": {"heat.reading": {"klass": "difficult"}}}, "district"),
     ({"routing": {"heat.reading": {"start_tier": "village"}}}, "village"),
+    ({"routing": {"heat.reading": {"severity": "critical"}}, "severity_start_tier": {"critical": "township"}},
+     "township"),
+    ({"severity_start_tier": {"critical": "township"}}, "grid"),  # the alarm is only "high"
 ])
-def test_start_tier_follows_the_event_type_raised_by_its_class(policies, expected):
+def test_start_tier_follows_the_event_type_raised_by_its_class_and_severity(policies, expected):
     policies = Policies.model_validate(policies)
     found = detect(reading("e"), policies, T0)
     assert plan_for(found, policies).start_tier == expected
