@@ -1,9 +1,10 @@
-"""store: the SQL projection of incidents, timelines and pages (a read model and audit trail).
+"""store: the SQL projection of incidents, timelines, departments, pages and timer audits.
 
 Owns the tables (``models``), their Alembic migrations (``migrations``, applied by ``upgrade``
 before any process starts), engines and sessions (``db``), the idempotent writers fed from
-``gridalert.incidents`` and ``gridalert.deliveries`` (``projection``) and the readers used by the
-command line and tests (``queries``). Works on SQLite (one file, WAL) and PostgreSQL.
+``gridalert.incidents``, ``gridalert.deliveries`` and ``gridalert.audit`` (``projection``) and
+the readers used by the command line and tests (``queries``). Works on SQLite (one file, WAL)
+and PostgreSQL.
 
 It must not decide anything: the Kafka topics are the truth and the pipeline's state lives in
 Faust tables; these rows are rebuilt from the topics and nothing in the pipeline reads them back
@@ -19,22 +20,44 @@ from gridalert.store.db import (
     safe_url,
     upgrade,
 )
-from gridalert.store.models import Base, DeliveryEntry, Incident, TimelineEntry
-from gridalert.store.projection import record_deliveries, record_incident_events
-from gridalert.store.queries import get_timeline, list_deliveries, list_incidents
+from gridalert.store.models import (
+    Base,
+    DeliveryEntry,
+    Incident,
+    IncidentDepartment,
+    PartitionAuditEntry,
+    TimelineEntry,
+)
+from gridalert.store.projection import record_audits, record_deliveries, record_incident_events
+from gridalert.store.queries import (
+    find_command_outcome,
+    find_incident,
+    get_timeline,
+    list_audit,
+    list_deliveries,
+    list_departments,
+    list_incidents,
+)
 
 __all__ = [
     "Base",
     "DatabaseUnavailable",
     "DeliveryEntry",
     "Incident",
+    "IncidentDepartment",
+    "PartitionAuditEntry",
     "TimelineEntry",
     "alembic_config",
+    "find_command_outcome",
+    "find_incident",
     "get_timeline",
+    "list_audit",
     "list_deliveries",
+    "list_departments",
     "list_incidents",
     "make_engine",
     "make_sessionmaker",
+    "record_audits",
     "record_deliveries",
     "record_incident_events",
     "safe_url",

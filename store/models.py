@@ -1,9 +1,10 @@
-"""Tables of the SQL projection: incidents, their timelines, and the pages sent for them.
+"""Tables of the SQL projection: incidents, their timelines and departments, pages, timer audits.
 
 The projection is a read model written from Kafka topics (``gridalert.incidents``,
-``gridalert.deliveries``); the topics are the truth and these rows can always be rebuilt from them.
-Every row's primary key is the id of the record it came from, which is what makes the writes
-idempotent. Times are stored in UTC and always come back timezone-aware.
+``gridalert.deliveries``, ``gridalert.audit``); the topics are the truth and these rows can always
+be rebuilt from them. Every row's primary key is the id of the record it came from (for a
+department, incident and department), which is what makes the writes idempotent. Times are
+stored in UTC and always come back timezone-aware.
 
 This module declares tables only; writing is ``store.projection``, reading ``store.queries``, and
 the schema reaches a database through the Alembic migrations, never ``create_all``.
@@ -100,6 +101,11 @@ class Incident(Base):
     updated_at: Mapped[datetime]  # ``at`` of the event the row now reflects
     last_seq: Mapped[int] = mapped_column(Integer)
     source_event_id: Mapped[str]
+    alarm_count: Mapped[int] = mapped_column(Integer, server_default="1")  # alarms folded into it
+    assignee: Mapped[Optional[str]]
+    close_reason: Mapped[Optional[str]] = mapped_column(Text)
+    rating: Mapped[Optional[int]] = mapped_column(Integer)
+    rating_comment: Mapped[Optional[str]] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"Incident({self.id!r}, status={self.status!r}, tier={self.tier!r}, seq={self.last_seq})"
@@ -122,6 +128,10 @@ class TimelineEntry(Base):
     at: Mapped[datetime]
     actor: Mapped[str]
     detail: Mapped[str] = mapped_column(Text)
+    department: Mapped[Optional[str]]  # set on a joint-dispatch department's own step
+    assignee: Mapped[Optional[str]]
+    command_id: Mapped[Optional[str]] = mapped_column(index=True)  # the command this step applied
+    late_s: Mapped[Optional[float]]  # how long after its deadline a timer step fired
 
     def __repr__(self) -> str:
         return f"TimelineEntry({self.id!r}, kind={self.kind!r}, status={self.status!r})"
@@ -150,4 +160,43 @@ class DeliveryEntry(Base):
         return f"DeliveryEntry({self.id!r}, ok={self.ok}, attempts={self.attempts})"
 
 
-__all__ = ["Base", "DeliveryEntry", "Incident", "NAMING_CONVENTION", "TimelineEntry", "UTCDateTime"]
+class IncidentDepartment(Base):
+    """One department's part in a joint dispatch (联合处置), from its highest-``seq`` step.
+
+    ``status`` is the department's own (``dispatched``, ``accepted``), not the incident's;
+    ``accepted_by`` is the actor of its ``dept_accepted`` step.
+    """
+
+    __tablename__ = "incident_departments"
+
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    department: Mapped[str] = mapped_column(primary_key=True)
+    tier: Mapped[str]
+    status: Mapped[str]
+    last_seq: Mapped[int] = mapped_column(Integer)
+    accepted_by: Mapped[Optional[str]]
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"IncidentDepartment({self.incident_id!r}, {self.department!r}, status={self.status!r})"
+
+
+class PartitionAuditEntry(Base):
+    """How one partition's timers stood at ``at`` (the newest ``PartitionAudit`` per id)."""
+
+    __tablename__ = "partition_audit"
+
+    id: Mapped[str] = mapped_column(primary_key=True)  # "<app>:<partition>"
+    partition: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    open_incidents: Mapped[int] = mapped_column(Integer)
+    pending_steps: Mapped[int] = mapped_column(Integer)
+    overdue_steps: Mapped[int] = mapped_column(Integer)
+    max_overdue_s: Mapped[float]
+
+    def __repr__(self) -> str:
+        return f"PartitionAuditEntry({self.id!r}, overdue={self.overdue_steps}, at={self.at.isoformat()})"
+
+
+__all__ = ["Base", "DeliveryEntry", "Incident", "IncidentDepartment", "NAMING_CONVENTION", "PartitionAuditEntry",
+           "TimelineEntry", "UTCDateTime"]

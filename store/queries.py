@@ -1,4 +1,4 @@
-"""Read the projection: incident lists, one incident's timeline, the pages sent for it.
+"""Read the projection: incidents, timelines, departments, pages, command outcomes, timer audits.
 
 Functions take the caller's session and return model objects; they never write. Rows come back
 with timezone-aware UTC datetimes (convert for display at the edge).
@@ -11,7 +11,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridalert.store.models import DeliveryEntry, Incident, TimelineEntry
+from gridalert.store.models import DeliveryEntry, Incident, IncidentDepartment, PartitionAuditEntry, TimelineEntry
 from gridalert.streams.records import UNASSIGNED
 
 
@@ -32,6 +32,11 @@ def list_incidents(*, session: Session, status: Optional[str] = None, grid_id: O
     return list(session.scalars(statement))
 
 
+def find_incident(incident_id: str, *, session: Session) -> Optional[Incident]:
+    """One incident's latest known state, or None if it is not (yet) projected."""
+    return session.get(Incident, incident_id)
+
+
 def get_timeline(incident_id: str, *, session: Session) -> list[TimelineEntry]:
     """The steps of one incident in order (``seq`` ascending); empty if the incident is unknown."""
     statement = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id).order_by(TimelineEntry.seq)
@@ -42,4 +47,28 @@ def list_deliveries(incident_id: str, *, session: Session) -> list[DeliveryEntry
     """The pages sent for one incident, by dispatch step, then time, person and channel."""
     statement = (select(DeliveryEntry).where(DeliveryEntry.incident_id == incident_id)
                  .order_by(DeliveryEntry.step, DeliveryEntry.at, DeliveryEntry.person_id, DeliveryEntry.channel))
+    return list(session.scalars(statement))
+
+
+def list_departments(incident_id: str, *, session: Session) -> list[IncidentDepartment]:
+    """The departments of one incident's joint dispatch, by name; empty if it has none."""
+    statement = (select(IncidentDepartment).where(IncidentDepartment.incident_id == incident_id)
+                 .order_by(IncidentDepartment.department))
+    return list(session.scalars(statement))
+
+
+def find_command_outcome(command_id: str, *, session: Session) -> Optional[TimelineEntry]:
+    """The timeline step a command produced (``command_refused`` when it was refused).
+
+    None while the command is not applied yet, or not yet projected: the caller polls. Should a
+    command ever produce several steps, the first one is its outcome.
+    """
+    statement = (select(TimelineEntry).where(TimelineEntry.command_id == command_id)
+                 .order_by(TimelineEntry.seq, TimelineEntry.id).limit(1))
+    return session.scalars(statement).first()
+
+
+def list_audit(*, session: Session) -> list[PartitionAuditEntry]:
+    """The newest timer audit of every partition, by partition (then by app, in its id)."""
+    statement = select(PartitionAuditEntry).order_by(PartitionAuditEntry.partition, PartitionAuditEntry.id)
     return list(session.scalars(statement))

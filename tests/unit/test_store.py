@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -39,17 +40,19 @@ T0 = datetime(2026, 11, 23, 2, 15, tzinfo=BEIJING)
 TOWER = Place(district="观山湖区", grid_id="G-01", grid_name="金融城第1网格", village="金融城社区",
               township="金华园街道")
 GAP = Place(district="观山湖区", reason="unassigned")
-TABLES = {"incidents", "timeline", "deliveries"}
+TABLES = {"incidents", "timeline", "deliveries", "incident_departments", "partition_audit"}
 
 
 def step(incident_id: str, seq: int, status: str, *, kind: str | None = None, tier: str = "grid",
-         place: Place = TOWER, opened_at: datetime = T0) -> IncidentEvent:
+         place: Place = TOWER, opened_at: datetime = T0, actor: str = "gridalert",
+         **fields: Any) -> IncidentEvent:
+    """One timeline step at ``opened_at`` + ``seq`` minutes; ``fields`` sets any other field."""
     return IncidentEvent(
         id=f"{incident_id}:{seq}", incident_id=incident_id, seq=seq, kind=kind or status, status=status,
-        tier=tier, at=opened_at + timedelta(minutes=seq), actor="gridalert", detail=f"step {seq}",
+        tier=tier, at=opened_at + timedelta(minutes=seq), actor=actor, detail=f"step {seq}",
         event_type="heat.reading", title="金融城第1网格 63.5 °C", severity="critical", klass="fire",
         dedup_key=f"heat:{incident_id}", place=place, lon=106.631, lat=26.621, opened_at=opened_at,
-        source_event_id=f"evt-{incident_id}", explanation="63.5 °C ≥ alarm threshold 50.0 °C")
+        source_event_id=f"evt-{incident_id}", explanation="63.5 °C ≥ alarm threshold 50.0 °C", **fields)
 
 
 def page(incident_id: str, *, attempts: int, ok: bool, person: str = "gh-1", step_no: int = 2) -> Delivery:
