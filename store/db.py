@@ -8,6 +8,9 @@ It never opens a session for anyone: callers make one sessionmaker and own their
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 import threading
 from pathlib import Path
 from typing import Any, Optional
@@ -73,6 +76,26 @@ def _sqlite_file(url: URL) -> Optional[Path]:
     return Path(database)
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once; the mode is stored in the file, so later connections skip it.
+
+    Switching needs a moment of exclusive access, and SQLite may answer "locked" without waiting
+    when several processes open a new file at once (every process of `gridalert run` does), so a
+    failed switch is tried again for up to the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -81,7 +104,7 @@ def _tune_sqlite(engine: Engine) -> None:
             # WAL: readers never block the writer nor the writer readers; the busy timeout makes a
             # second writer (another process, a migration) wait instead of failing at once.
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _use_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:

@@ -86,7 +86,7 @@ def _timeline_row(event: IncidentEvent) -> dict[str, Any]:
 
 def _department_row(event: IncidentEvent) -> dict[str, Any]:
     status = DEPARTMENT_STATUS[event.kind]
-    return {"incident_id": event.incident_id, "department": event.department, "tier": event.tier,
+    return {"incident_id": event.incident_id, "department": event.department, "tier": event.dept_tier or event.tier,
             "status": status, "last_seq": event.seq, "updated_at": event.at,
             "accepted_by": event.actor if status == "accepted" else None}
 
