@@ -112,6 +112,7 @@ class Book:
         inc.deadlines.append(Deadline(due=inc.last.opened_at + clock, action=JOINT_CLOCK, token=0))
 
     def _close(self, state: GridIncidents, inc: IncidentState) -> None:
+        """Stop every timer and free the dedup key: the next alarm for the same thing is new."""
         inc.token += 1
         self._drop(inc, everything=True)
         if state.open_keys.get(inc.last.dedup_key) == inc.last.incident_id:
@@ -143,6 +144,13 @@ class Book:
         self._prune(state, now)
         out: list[IncidentEvent] = []
         current_id = state.open_keys.get(alarm.dedup_key)
+        if alarm.clears:
+            if current_id is not None:
+                inc = state.incidents[current_id]
+                self._close(state, inc)
+                self._emit(inc, "resolved", now, out, status="resolved",
+                           detail=f"resolved by itself: {alarm.explanation}")
+            return state, out
         if current_id is not None:
             inc = state.incidents[current_id]
             self._emit(inc, "alarm_repeated", now, out, alarm_count=inc.last.alarm_count + 1,
@@ -247,8 +255,7 @@ class Book:
         return None
 
     def _cmd_resolve(self, state, inc, command, now, out, common) -> Optional[str]:
-        inc.token += 1
-        self._drop(inc, everything=True)
+        self._close(state, inc)
         self._emit(inc, "resolved", now, out, status="resolved", detail=command.comment or command.reason or "",
                    **common)
         return None
@@ -258,7 +265,7 @@ class Book:
         return None
 
     def _cmd_close(self, state, inc, command, now, out, common) -> Optional[str]:
-        self._close(state, inc)
+        self._close(state, inc)  # also from resolved/verified, where the key was freed already
         self._emit(inc, "closed", now, out, status="closed", close_reason=command.reason,
                    detail=f"closed: {command.reason}" + (f" — {command.comment}" if command.comment else ""), **common)
         return None

@@ -81,7 +81,10 @@ class Alarm(faust.Record, **RECORD_OPTIONS):
     """A detector's verdict that something needs a person (topic ``gridalert.alarms``).
 
     ``dedup_key`` groups alarms into one incident while it is open; ``explanation`` says which
-    readings and which rule fired, in words a duty officer can read.
+    readings and which rule fired, in words a duty officer can read. An alarm with ``clears``
+    says the condition is over (activity resumed, the gateway is back): the open incident with
+    that dedup key is resolved by the system. ``gateway`` names the gateway the device reports
+    through; an incident opened by an alarm with ``inhibits_gateway`` takes those alarms in.
     """
 
     id: str
@@ -97,6 +100,7 @@ class Alarm(faust.Record, **RECORD_OPTIONS):
     building_type: Optional[str] = None
     gateway: Optional[str] = None
     inhibits_gateway: Optional[str] = None
+    clears: bool = False
 
 
 class IncidentEvent(faust.Record, **RECORD_OPTIONS):

@@ -242,3 +242,19 @@ def test_a_deadline_stamped_with_an_old_fencing_token_never_fires():
     incident.token += 1  # as acceptance, resolution or a silence would, leaving the deadline behind
     state, more = run(*ticks(61, 500), state=state)
     assert more == [] and state.incidents[events[0].incident_id].deadlines == []
+
+
+def test_an_alarm_that_clears_resolves_the_open_incident_by_itself_and_the_next_one_is_new():
+    opened = alarm("a-1")
+    cleared = alarm("a-2").derive(clears=True, explanation="activity resumed: water 0.02 m³ at 07:10")
+    _, events = run(("alarm", opened, T0), ("alarm", cleared, after(30)), *ticks(400), ("alarm", alarm("a-3"), after(500)))
+    assert [(e.kind, e.status) for e in events] == [
+        ("opened", "new"), ("dispatched", "dispatched"), ("resolved", "resolved"),
+        ("opened", "new"), ("dispatched", "dispatched")]
+    assert "resolved by itself: activity resumed" in events[2].detail and events[2].actor == "gridalert"
+    assert events[3].incident_id != events[0].incident_id
+
+
+def test_a_clearing_alarm_with_nothing_open_changes_nothing():
+    _, events = run(("alarm", alarm("a-2").derive(clears=True), T0))
+    assert events == []
