@@ -226,13 +226,28 @@ class Policies(Strict):
 
 
 class Device(Strict):
-    """A registered device: events may name it instead of carrying lon/lat."""
+    """A registered device: events may name it instead of carrying lon/lat.
+
+    ``household`` (户) and ``resident`` tie a device to the people it watches (e.g. a solitary
+    elderly resident's water meter); ``building_type`` is what it is installed in.
+    """
+
+    class BuildingType(str, Enum):
+        high_rise = "high_rise"  # 高层建筑
+        wooden_village = "wooden_village"  # 木结构村寨
+        warehouse = "warehouse"
+        residential = "residential"
+        office = "office"
+        other = "other"
 
     id: str = Field(min_length=1)
     kind: str = Field(min_length=1)
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     zone: Optional[str] = None
+    household: Optional[str] = Field(default=None, min_length=1)
+    resident: Optional[str] = Field(default=None, min_length=1)
+    building_type: Optional[Device.BuildingType] = None
 
 
 class Devices(Strict):

@@ -1,27 +1,33 @@
 """The grid map of one district and point → grid (网格) location.
 
 Owns the grids' geometries (shapely, in lon/lat WGS84), their place in the hierarchy
-(grid → village/community 村/社区 → township/street 乡镇/街道 → district 区) and the ownership
-rule for points. Geometry stays inside this module: callers get ``GridInfo`` and ``Place``
-values, never shapes, so nothing geometric reaches a topic. Must not parse files (that is
-``geo.geojson``) or know about topics.
+(grid → village/community 村/社区 → township/street 乡镇/街道 → district 区), the ownership rule
+for points and the map's version. Geometry stays inside this package: callers get grid indices,
+``GridInfo`` and ``Place`` values, never shapes, so nothing geometric reaches a topic. Must not
+parse files (that is ``geo.load`` and ``geo.geojson``) or know about topics.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
 
-from gridalert.geo.geojson import read_grids
+from gridalert.geo.locator import CellTable
 from gridalert.streams.records import UNASSIGNED, Place
+
+if TYPE_CHECKING:
+    from gridalert.geo.checks import CheckRules
+    from gridalert.geo.report import Problem
+    from gridalert.geo.units import UnitInfo, UnitMap
 
 
 @dataclass(frozen=True)
@@ -37,26 +43,36 @@ class GridInfo:
 
 
 class GridMap:
-    """A district's grids, indexed for locating many points at once.
+    """A district's grids, indexed for locating points one at a time or in batches.
 
     Parameters
     ----------
     grids : iterable of (GridInfo, shapely.Geometry)
-        Each grid with its Polygon or MultiPolygon in lon/lat. Use ``from_geojson`` to load and
-        check a file; this constructor trusts its input except for empty maps and duplicate ids.
+        Each grid with its valid Polygon or MultiPolygon in lon/lat. Use ``from_geojson`` to load
+        and check files; this constructor trusts its input except for empty maps and duplicate ids.
+    version : str, optional
+        The map version recorded with every located event (``from_geojson``: a hash of the
+        files); by default a hash of the grids' ids, names and shapes.
+    warnings : sequence of Problem
+        What the checks found and let through (``from_geojson`` fills it); kept for logging.
+    units : sequence of (UnitInfo, geometry), optional
+        Ten-household units (十联户), for ``unit_of``.
 
     Notes
     -----
     Ownership rule: a point lies in a grid if the grid covers it, boundary included. A point
     covered by several grids (a shared edge or corner, or an overlap) belongs to the one with the
-    smallest ``grid_id`` in string order, whatever the order of the file. A point in no grid is
-    located to the map's ``district`` with reason ``unassigned``.
+    smallest ``grid_id`` in string order, whatever the order of the file. A point in no grid (or
+    with NaN coordinates) is located to the map's ``district`` with reason ``unassigned``.
 
     The map's ``district`` is the ``district`` property of its grids; if they name several, the
-    one named most often (ties: the smallest name).
+    one named most often (ties: the smallest name). A GridMap never changes after it is built;
+    a new map file makes a new GridMap (see ``geo.reload``).
     """
 
-    def __init__(self, grids: Iterable[tuple[GridInfo, shapely.Geometry]]):
+    def __init__(self, grids: Iterable[tuple[GridInfo, shapely.Geometry]], *, version: Optional[str] = None,
+                 warnings: Sequence[Problem] = (), units: Optional[Sequence[tuple[UnitInfo, shapely.Geometry]]] = None,
+                 table_budget: Optional[int] = None):
         ordered = sorted(grids, key=lambda grid: grid[0].grid_id)
         if not ordered:
             raise ValueError("a grid map needs at least one grid")
@@ -64,19 +80,43 @@ class GridMap:
         by_id = {info.grid_id: info for info in infos}
         if len(by_id) != len(infos):
             raise ValueError("grid ids must be unique")
-        # Tree index i is the i-th smallest grid_id, so the owner of a point is its smallest hit.
+        # Index i is the i-th smallest grid_id, so the owner of a point is its smallest covering index.
         self._infos = infos
-        self._tree = shapely.STRtree([geometry for _, geometry in ordered])
+        self._ids = np.array([info.grid_id for info in infos], dtype=object)
+        self._table = CellTable(np.array([geometry for _, geometry in ordered], dtype=object), budget=table_budget)
         self._by_id: Mapping[str, GridInfo] = MappingProxyType(by_id)
         counts = Counter(info.district for info in infos)
         self.district: str = min(counts, key=lambda name: (-counts[name], name))
+        self._version = version
+        self.warnings: tuple[Problem, ...] = tuple(warnings)
+        self._places = _PlaceCache(infos, self.district)
+        self._units: Optional[UnitMap] = None
+        if units is not None:
+            from gridalert.geo.units import UnitMap
+
+            self._units = UnitMap(units)
 
     @classmethod
-    def from_geojson(cls, path: str | Path) -> GridMap:
-        """Load and check a GeoJSON FeatureCollection of grids.
+    def from_geojson(cls, path: str | Path, *, units: str | Path | None = None, outline: str | Path | None = None,
+                     mapping: Optional[Mapping[str, str]] = None, crs: str = "wgs84",
+                     rules: Optional[CheckRules] = None) -> GridMap:
+        """Load and check a GeoJSON FeatureCollection of grids (and its units and outline).
 
-        Raises ``ConfigError`` naming every bad feature (see ``geo.geojson.read_grids``);
-        nothing is half-loaded.
+        Parameters
+        ----------
+        path : str or Path
+            The grids (see ``docs/geo.md`` for the format).
+        units, outline : str or Path, optional
+            A ten-household units file; a declared district outline (else: the grids' union).
+        mapping : mapping of str to str, optional
+            Our property name → the file's, e.g. ``{"grid_id": "WGBM"}``.
+        crs : {"wgs84", "gcj02"}
+            The files' datum; GCJ-02 is converted to WGS84.
+        rules : CheckRules, optional
+            Thresholds of the map checks.
+
+        Raises ``ConfigError`` naming every error found; nothing is half-loaded. Warnings (a
+        repaired ring, a small overlap, a gap) do not stop loading; they are in ``warnings``.
 
         Examples
         --------
@@ -85,7 +125,21 @@ class GridMap:
         >>> grids.district, grids.locate(106.6310, 26.6210).village
         ('观山湖区', '金融城社区')
         """
-        return cls((GridInfo(**properties), geometry) for properties, geometry in read_grids(path))
+        from gridalert.geo.load import MapFiles, check_map
+        from gridalert.geo.geojson import ImportOptions
+        from gridalert.geo.checks import CheckRules
+
+        files = MapFiles(Path(path), Path(units) if units else None, Path(outline) if outline else None,
+                         ImportOptions(dict(mapping or {}), crs), rules or CheckRules())
+        return cls.from_checked(check_map(files))
+
+    @classmethod
+    def from_checked(cls, checked) -> GridMap:
+        """A map from ``geo.load.check_map``'s result; ``ConfigError`` if it found errors."""
+        checked.raise_if_errors()
+        return cls(checked.grids, version=checked.version, warnings=checked.report.warnings, units=checked.units)
+
+    # --- the map as a lookup -----------------------------------------------------------------
 
     @property
     def grids(self) -> Mapping[str, GridInfo]:
@@ -96,11 +150,56 @@ class GridMap:
         """The grid with this id, or None."""
         return self._by_id.get(grid_id)
 
+    @property
+    def version(self) -> str:
+        """Short content hash identifying this map; record it with every located event."""
+        if self._version is None:
+            digest = hashlib.sha256()
+            for info, wkb in zip(self._infos, shapely.to_wkb(self._table.polygons)):
+                digest.update(repr(info).encode("utf-8") + wkb)
+            self._version = digest.hexdigest()[:12]
+        return self._version
+
+    @property
+    def grid_ids(self) -> np.ndarray:
+        """grid_id of every index (object array), so ``grid_ids[locate_indices(...)]`` works (mind -1)."""
+        return self._ids
+
+    def info_at(self, index: int) -> Optional[GridInfo]:
+        """The grid at an index from ``locate_indices``; None for -1."""
+        return None if index < 0 else self._infos[index]
+
     def __len__(self) -> int:
         return len(self._infos)
 
     def __repr__(self) -> str:
-        return f"<GridMap {self.district}: {len(self)} grids>"
+        return f"<GridMap {self.district}: {len(self)} grids, version {self.version}>"
+
+    # --- locating ----------------------------------------------------------------------------
+
+    def locate_indices(self, lons: ArrayLike, lats: ArrayLike) -> np.ndarray:
+        """Grid index per point (int64; -1: in no grid, or NaN) — the fast path for batches.
+
+        Exactly the ownership rule (see the class notes), at millions of points per second.
+
+        Examples
+        --------
+        >>> from gridalert.config import SAMPLE_CONFIG_DIR
+        >>> grids = GridMap.from_geojson(SAMPLE_CONFIG_DIR / "grids.geojson")
+        >>> found = grids.locate_indices([106.6310, 106.6260], [26.6210, 26.6190])
+        >>> [grids.info_at(i).grid_id if i >= 0 else None for i in found]
+        ['GSH-JHY-01-03', None]
+        """
+        x = np.asarray(lons, dtype=float)
+        y = np.asarray(lats, dtype=float)
+        if x.ndim != 1 or x.shape != y.shape:
+            raise ValueError(f"lons and lats must be 1-d arrays of equal length, got shapes {x.shape} and {y.shape}")
+        return self._table.indices(x, y)
+
+    def places(self, indices: ArrayLike) -> list[Place]:
+        """One ``Place`` per grid index (-1 gives the district's unassigned place)."""
+        make = self._places.make
+        return [make(i) for i in np.asarray(indices).tolist()]
 
     def locate_many(self, lons: ArrayLike, lats: ArrayLike) -> list[Place]:
         """Locate points given as arrays of longitudes and latitudes (WGS84 degrees).
@@ -124,23 +223,63 @@ class GridMap:
         >>> [place.grid_id for place in grids.locate_many([106.6310, 106.6260], [26.6210, 26.6190])]
         ['GSH-JHY-01-03', None]
         """
-        x = np.asarray(lons, dtype=float)
-        y = np.asarray(lats, dtype=float)
-        if x.ndim != 1 or x.shape != y.shape:
-            raise ValueError(f"lons and lats must be 1-d arrays of equal length, got shapes {x.shape} and {y.shape}")
-        points = shapely.points(x, y)
-        point_index, grid_index = self._tree.query(points, predicate="intersects")
-        owner = np.full(len(points), len(self._infos))  # len(...) stands for "no grid"
-        np.minimum.at(owner, point_index, grid_index)
-        return [self._place(i) for i in owner.tolist()]
+        return self.places(self.locate_indices(lons, lats))
 
     def locate(self, lon: float, lat: float) -> Place:
-        """Locate one point: ``locate_many`` on a batch of one."""
-        return self.locate_many([lon], [lat])[0]
+        """Locate one point (same answers as ``locate_many``, without numpy's per-call overhead)."""
+        return self._places.make(self._table.index(float(lon), float(lat)))
 
-    def _place(self, index: int) -> Place:
-        if index == len(self._infos):
-            return Place(district=self.district, reason=UNASSIGNED)
+    def unit_of(self, lon: float, lat: float, place: Optional[Place] = None) -> Optional[str]:
+        """The ten-household unit (十联户) of a point, or None (no units file, or none there)."""
+        if self._units is None:
+            return None
+        grid_id = (place or self.locate(lon, lat)).grid_id
+        return None if grid_id is None else self._units.locate(lon, lat, grid_id)
+
+    @property
+    def units(self) -> Mapping[str, UnitInfo]:
+        """unit_id → UnitInfo (empty without a units file)."""
+        return MappingProxyType(dict(self._units.by_id)) if self._units is not None else MappingProxyType({})
+
+    @property
+    def table(self) -> CellTable:
+        """The location index (for benchmarks and capacity planning)."""
+        return self._table
+
+
+class _PlaceCache:
+    """One validated ``Place`` per grid, copied on demand.
+
+    Building a faust ``Place`` runs its field validation (about 7 µs); copying a validated one is
+    about 0.4 µs. Copies, not shared instances, because records are mutable and travel on. The
+    copy is checked once against a freshly built record; should a faust upgrade change what a
+    record holds, the cache falls back to building records the ordinary way.
+    """
+
+    def __init__(self, infos: Sequence[GridInfo], district: str):
+        self._infos = infos
+        self._district = district
+        self._templates = [self._build(i) for i in range(len(infos))] + [self._build(-1)]
+        self._mutable = [k for k, v in vars(self._templates[-1]).items() if isinstance(v, (list, set, dict))]
+        probe = self._copy(self._templates[0])
+        self._fast = probe == self._build(0) and probe.to_representation() == self._build(0).to_representation()
+
+    def _build(self, index: int) -> Place:
+        if index < 0:
+            return Place(district=self._district, reason=UNASSIGNED)
         info = self._infos[index]
         return Place(district=info.district, grid_id=info.grid_id, grid_name=info.grid_name,
                      village=info.village, township=info.township)
+
+    def _copy(self, template: Place) -> Place:
+        place = object.__new__(Place)
+        state = vars(place)
+        state.update(vars(template))
+        for key in self._mutable:
+            state[key] = state[key].copy()
+        return place
+
+    def make(self, index: int) -> Place:
+        if not self._fast:
+            return self._build(index)
+        return self._copy(self._templates[index])  # index -1 is the unassigned template
