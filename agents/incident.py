@@ -1,11 +1,11 @@
 """incident: alarms, commands and clock ticks → ``gridalert.incidents``; a grid's incidents live in its partition.
 
-Three agents share two changelogged tables, all on the same partitions (everything is keyed by
-grid, ticks are sent to every partition by number):
+Three agents share one ``TimedTable`` (``agents/timers.py``), all on the same partitions
+(everything is keyed by grid, ticks are sent to every partition by number):
 
 - ``incidents-by-grid``: ``GridIncidents`` per grid: open incidents, their deadlines and tokens;
-- ``due-index``: ``DueIndex`` per partition: each grid's earliest deadline, so a tick reads only
-  the grids that have something due.
+- ``incidents-by-grid-due``: ``DueIndex`` per partition: each grid's earliest deadline, so a tick
+  reads only the grids that have something due.
 
 The leader's timer sends a ``Tick`` to every partition of ``gridalert.ticks`` every
 ``TICK_S``; the agent owning that partition fires what is due. A worker that was down fires, on
@@ -19,13 +19,13 @@ import time
 from typing import Callable, Optional
 
 from gridalert.agents.boundary import guard, now
-from gridalert.incidents.book import LATE_GRACE_S, Book
+from gridalert.agents.timers import LATE_GRACE_S, TimedTable
+from gridalert.incidents.book import Book
 from gridalert.incidents.routing import Responsibility
 from gridalert.streams import topics as names
 from gridalert.streams.app import Stage
 from gridalert.streams.cloudevents import Rejected
-from gridalert.streams.records import (Alarm, Command, DueIndex, GridIncidents, IncidentEvent, PartitionAudit,
-                                       Tick)
+from gridalert.streams.records import Alarm, Command, GridIncidents, IncidentEvent, PartitionAudit, Tick
 
 TICK_S = 0.25
 AUDIT_EVERY_S = 5.0
@@ -36,30 +36,16 @@ Step = Callable[[Optional[GridIncidents]], tuple[GridIncidents, list[IncidentEve
 def register(stage: Stage) -> None:
     app, topics, settings = stage.app, stage.topics, stage.settings
     book = Book(stage.config.policies, Responsibility(stage.config.roster))
-    state = app.Table("incidents-by-grid", key_type=str, value_type=GridIncidents, partitions=settings.partitions)
-    due_index = app.Table("due-index", key_type=str, value_type=DueIndex, partitions=settings.partitions)
+    grids: TimedTable[GridIncidents] = TimedTable(app, "incidents-by-grid", GridIncidents, settings.partitions,
+                                                  next_due=Book.next_due, counts=Book.counts)
     commands = app.topic(names.COMMANDS, key_type=str, value_type=Command)
     ticks = app.topic(names.TICKS, key_type=str, value_type=Tick)
     audit = app.topic(names.AUDIT, key_type=str, value_type=PartitionAudit)
     last_audit: dict[int, float] = {}
 
-    async def apply(partition: int, key: str, step: Step) -> list[IncidentEvent]:
-        before = state.get(key)
-        after, out = step(before)
-        if after != before:
-            state[key] = after
-            index = due_index.get(str(partition)) or DueIndex(due={}, counts={})
-            due = Book.next_due(after)
-            index = index.derive(
-                due={**{k: v for k, v in index.due.items() if k != key}, **({key: due.timestamp()} if due else {})},
-                counts={**index.counts, key: list(Book.counts(after))})
-            late = [e.late_s for e in out if e.late_s is not None and e.late_s > LATE_GRACE_S]
-            if late:
-                index = index.derive(late_steps=index.late_steps + len(late), max_late_s=max(index.max_late_s, *late))
-            due_index[str(partition)] = index
-        for event in out:
+    async def apply(partition: int, key: str, step: Step) -> None:
+        for event in grids.apply(partition, key, step, late=lambda e: e.late_s):
             await topics.incidents.send(key=key, value=event)
-        return out
 
     @app.agent(topics.alarms, name="gridalert.incident")
     async def on_alarm(stream):
@@ -91,18 +77,15 @@ def register(stage: Stage) -> None:
         async for event in stream.events():
             async with guard(event, "clock", topics.dead_letters):
                 partition, moment = event.message.partition, now()
-                index = due_index.get(str(partition))
-                if index is not None:
-                    for key, due in list(index.due.items()):
-                        if due <= moment.timestamp():
-                            await apply(partition, key, lambda s: book.on_tick(s, moment))
+                for key in grids.due_keys(partition, moment):
+                    await apply(partition, key, lambda s: book.on_tick(s, moment))
                 await report(partition, moment)
 
     async def report(partition: int, moment) -> None:
         if time.monotonic() - last_audit.get(partition, 0.0) < AUDIT_EVERY_S:
             return
         last_audit[partition] = time.monotonic()
-        index = due_index.get(str(partition)) or DueIndex(due={}, counts={})
+        index = grids.partition_index(partition)
         overdue = [moment.timestamp() - due for due in index.due.values() if due < moment.timestamp() - LATE_GRACE_S]
         await audit.send(key=str(partition), value=PartitionAudit(
             id=f"{settings.app_id}:{partition}", partition=partition, at=moment,

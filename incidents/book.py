@@ -31,7 +31,6 @@ from gridalert.streams.records import (Alarm, Command, Deadline, DepartmentState
 SEEN_LIMIT = 2048  # event and command ids remembered per grid; far more than a grid sees between replays
 CLOSED_KEPT = timedelta(days=7)  # closed incidents stay in state this long: rating, reopening
 SYSTEM = "gridalert"
-LATE_GRACE_S = 1.0
 
 REPAGE, CLIMB, DEPT_REPAGE, DEPT_CLIMB, JOINT_CLOCK, SILENCE_END = (
     "repage", "climb", "dept_repage", "dept_climb", "joint_clock", "silence_end")

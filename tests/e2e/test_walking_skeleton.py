@@ -59,6 +59,8 @@ def test_the_same_event_again_pages_nobody_and_stores_nothing(pipeline, district
     send(pipeline, alarm, key=device.encode())
     wait_until(lambda: incidents_where(sessions, lambda i: i.source_event_id == alarm["id"]), timeout_s=60,
                what="the first incident")
+    wait_until(lambda: any("70.0 °C" in p["title"] for p in pipeline.receiver.pages_for(head.id)), timeout_s=60,
+               what="the first incident's page")
     before = len(pipeline.receiver.pages_for(head.id))
 
     # The replay, then a marker alarm from another camera in the same grid, on the same key: the
