@@ -130,7 +130,7 @@ def _summary(infos: list[GridInfo], declared_outline: bool) -> str:
     townships = len({(i.district, i.township) for i in infos})
     where = districts[0] if len(districts) == 1 else f"{len(districts)} districts"
     outline = "declared outline" if declared_outline else "outline: the union of the grids"
-    return f"{len(infos)} grids in {villages} villages, {townships} townships of {where} ({outline})"
+    return f"{len(infos):,} grids in {villages:,} villages, {townships:,} townships of {where} ({outline})"
 
 
 def _read_outline(files: MapFiles, data: bytes, report: CheckReport) -> Optional[shapely.Geometry]:

@@ -385,8 +385,7 @@ def households(synth: SynthMap, per_grid: tuple[int, int] = (20, 60), seed: int 
         mine = mine[np.lexsort((lon[mine], -np.round(lat[mine], 3)))]  # units of neighbours, not random houses
         for n, h in enumerate(mine):
             unit_id = f"{info.grid_id}-U{n // 10 + 1:02d}"
-            result.append(Household(f"{unit_id}-{n % 10 + 1:02d}", unit_id, info.grid_id,
-                                    round(float(lon[h]), 7), round(float(lat[h]), 7)))
+            result.append(Household(f"{unit_id}-{n % 10 + 1:02d}", unit_id, info.grid_id, float(lon[h]), float(lat[h])))
     return result
 
 
@@ -396,8 +395,9 @@ def _points_inside(geometries: np.ndarray, wanted: np.ndarray, rng) -> tuple[np.
     missing = wanted.copy()
     while missing.any():
         owner = np.repeat(np.arange(len(geometries)), missing * 2)
-        x = rng.uniform(bounds[owner, 0], bounds[owner, 2])
-        y = rng.uniform(bounds[owner, 1], bounds[owner, 3])
+        # Rounded before the test, as they will be written: a point must stay inside its grid.
+        x = np.round(rng.uniform(bounds[owner, 0], bounds[owner, 2]), 7)
+        y = np.round(rng.uniform(bounds[owner, 1], bounds[owner, 3]), 7)
         keep = shapely.contains_xy(geometries[owner], x, y)
         owner, x, y = owner[keep], x[keep], y[keep]
         rank = np.arange(len(owner)) - np.searchsorted(owner, owner)
@@ -433,7 +433,7 @@ def devices(synth: SynthMap, count: int, homes: Sequence[Household] = (), seed: 
     else:
         grid = rng.integers(0, len(synth.infos), count)
         lon, lat, owner = _points_inside(synth.geometries, np.bincount(grid, minlength=len(synth.infos)), rng)
-        places = [(round(float(x), 7), round(float(y), 7), synth.infos[g].grid_id, None) for x, y, g in zip(lon, lat, owner)]
+        places = [(float(x), float(y), synth.infos[g].grid_id, None) for x, y, g in zip(lon, lat, owner)]
     result = []
     for n, (lon, lat, grid_id, household) in enumerate(places):
         kind = str(rng.choice(DEVICE_KINDS))

@@ -68,7 +68,7 @@ def read_units(document: Any, source: str, options: ImportOptions, grids: Mappin
     per_grid = {}
     for info, _ in units:
         per_grid[info.grid_id] = per_grid.get(info.grid_id, 0) + 1
-    report.summary = f"{len(units)} ten-household units in {len(per_grid)} grids"
+    report.summary = f"{len(units):,} ten-household units in {len(per_grid):,} grids"
     return units, report
 
 

@@ -16,9 +16,11 @@ import typer
 from pydantic import ValidationError
 
 from gridalert.config import ConfigErrors, Settings
+from gridalert.geo.cli import geo_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Alert and dispatch pipeline for grid-based community governance.")
+app.add_typer(geo_app, name="geo")
 
 ConfigOption = typer.Option(None, "--config", "-c", help="configuration directory (default: GRIDALERT_CONFIG_DIR or the sample district)")
 
