@@ -203,6 +203,16 @@ class GridIncidents(faust.Record, **RECORD_OPTIONS):
     seen: list[str]
 
 
+class DetectorGrid(faust.Record, **RECORD_OPTIONS):
+    """The detect stage's durable state for one grid: each subject's detector state.
+
+    Keys are ``<detector>|<subject>`` (a device, a resident, a gateway); values are the
+    detectors' own plain JSON state, so a restarted worker knows who has been silent since when.
+    """
+
+    subjects: dict[str, dict]
+
+
 class DueIndex(faust.Record, **RECORD_OPTIONS):
     """One partition's timers at a glance (a table row keyed by partition number).
 
