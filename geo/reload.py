@@ -70,7 +70,10 @@ class ReloadingFiles(Generic[T]):
         self._what = what
         self._interval = min_interval_s
         self._clock = clock
-        stats = self._stat()
+        try:
+            stats = self._stat()
+        except FileNotFoundError as exc:
+            raise ConfigError(exc.filename, [("(file)", "does not exist")]) from None
         contents = self._read()
         self._current, self._version = load(contents)
         self._accept(stats, contents)

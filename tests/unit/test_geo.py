@@ -183,11 +183,6 @@ def test_the_map_district_is_the_one_most_features_name(tmp_path):
 
 # --- configuration errors -----------------------------------------------------------------------
 
-def bow_tie(document):
-    document["features"][1]["geometry"] = {"type": "Polygon", "coordinates": [
-        [[106.61, 26.61], [106.62, 26.62], [106.62, 26.61], [106.61, 26.62], [106.61, 26.61]]]}
-
-
 def set_in(index, *path, value):
     def change(document):
         node = document["features"][index]
