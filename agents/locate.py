@@ -1,6 +1,8 @@
 """locate: ``gridalert.validated`` → ``gridalert.located``, keyed by grid (one grid, one partition).
 
 A point in no grid is not dropped: it is located to the district centre with reason ``unassigned``.
+Every located event records the version of the map that placed it; a new map file applies to
+the next event (``geo/reload.py``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from gridalert.streams.records import LocatedEvent
 
 
 def register(stage: Stage) -> None:
-    topics, grids = stage.topics, stage.config.grids
+    topics = stage.topics
 
     @stage.app.agent(topics.validated, name="gridalert.locate")
     async def locate(stream):
         async for event in stream.events():
             async with guard(event, "locate", topics.dead_letters):
                 valid = event.value
+                stage.reload()
+                grids = stage.maps.current  # one map for the whole event: place and version agree
                 place = grids.locate(valid.lon, valid.lat)
-                await topics.located.send(key=place.partition_key, value=LocatedEvent(event=valid, place=place))
+                located = LocatedEvent(event=valid, place=place, map_version=grids.version)
+                await topics.located.send(key=place.partition_key, value=located)

@@ -8,13 +8,14 @@ from gridalert.streams.cloudevents import parse_event
 
 
 def register(stage: Stage) -> None:
-    topics, devices = stage.topics, stage.config.devices
+    topics = stage.topics
 
     @stage.app.agent(topics.events, name="gridalert.validate")
     async def validate(stream):
         async for event in stream.events():
             async with guard(event, "validate", topics.dead_letters):
-                valid = parse_event(event.message.value, event.message.headers, devices=devices)
+                stage.reload()
+                valid = parse_event(event.message.value, event.message.headers, devices=stage.devices)
                 # Keep the gateway's key (usually the device) so its readings stay in order.
                 raw_key = event.message.key
                 key = raw_key.decode("utf-8", "replace") if raw_key else (valid.device or valid.id)

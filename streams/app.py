@@ -8,10 +8,12 @@ holds no stage logic.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import faust
 
-from gridalert.config.loader import DistrictConfig
+from gridalert.config.loader import DEVICES, GRIDS, DistrictConfig
+from gridalert.geo.reload import ReloadingDevices, ReloadingGridMap
 from gridalert.config.settings import Settings
 from gridalert.streams import topics as names
 from gridalert.streams.records import Alarm, DeadLetter, Delivery, DispatchOrder, IncidentEvent, LocatedEvent, ValidEvent
@@ -49,12 +51,24 @@ class Topics:
 
 @dataclass
 class Stage:
-    """What every agent module's ``register`` gets: the app, its topics, settings and district."""
+    """What every agent module's ``register`` gets: the app, its topics, settings and district.
+
+    ``maps`` and ``devices`` follow their files: a new grid map or a moved device applies to the
+    next event without a restart (a file with errors is refused and the old one kept).
+    """
 
     app: faust.App
     topics: Topics
     settings: Settings
     config: DistrictConfig
+    maps: ReloadingGridMap
+    devices: Mapping[str, Any]
+
+    def reload(self) -> None:
+        """Cheap unless a file changed (a stat at most once a second)."""
+        self.maps.maybe_reload()
+        if isinstance(self.devices, ReloadingDevices):
+            self.devices.maybe_reload()
 
 
 def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
@@ -76,5 +90,9 @@ def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
         key_serializer="raw",
         value_serializer="json",
     )
-    register_all(Stage(app=app, topics=Topics.declare(app), settings=settings, config=config))
+    devices_file = config.directory / DEVICES
+    devices = ReloadingDevices(devices_file) if devices_file.exists() else config.devices
+    stage = Stage(app=app, topics=Topics.declare(app), settings=settings, config=config,
+                  maps=ReloadingGridMap(config.directory / GRIDS), devices=devices)
+    register_all(stage)
     return app
