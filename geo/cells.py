@@ -25,6 +25,7 @@ MARGIN = 1e-9  # degrees (~0.1 mm): cells are classified grown by this much; see
 BRANCH = 4  # a split cell has BRANCH × BRANCH children; a power of two keeps every level exact
 NONE = -1  # "in no polygon"
 MAX_DEPTH = 10
+BUILD_CHUNK = 1 << 18  # edges per numpy pass while building
 
 
 @dataclass
@@ -75,12 +76,15 @@ def build_table(polygons: np.ndarray, budget: int) -> TableArrays:
         leaves = np.flatnonzero(touched & ~split)
         # Untouched cells: the polygons covering the centre cover the whole cell (the smallest
         # owns it). Leaves also need the polygons covering them whole (they have no edge inside).
-        ask = np.flatnonzero(~split)
+        ask, run_of = _runs(touched, split, depth)
         q, poly = _ScanLine(edges, t, depth).covering(level.gx[ask], level.gy[ask])
         q = ask[q]
         cell, owner = _smallest_per_cell(q, poly)
         free = ~touched[cell]
         level.target[cell[free]] = owner[free]
+        if run_of is not None:  # the rest of each run of untouched cells: the same as its first
+            rest = np.flatnonzero(~touched & (run_of != np.arange(touched.size)))
+            level.target[rest] = level.target[run_of[rest]]
         if leaves.size:
             leaf = np.full(level.gx.size, -1, dtype=np.int64)
             leaf[leaves] = n_leaves + np.arange(leaves.size)
@@ -148,6 +152,25 @@ def _to_split(touched, pair_cell, pair_edge, edges, room: int, allowed: bool) ->
         order = np.lexsort((-edge_count[cells], -polys[cells]))
         split[cells[order[:can]]] = True
     return split
+
+
+def _runs(touched: np.ndarray, split: np.ndarray, depth: int) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """Which cells need a scan-line query, and for untouched cells the run they belong to.
+
+    Below the root, children come in rows of BRANCH within their parent's block. Untouched
+    neighbours in such a row share a side no edge touches, so they lie in the same polygons:
+    only the first of each run of untouched cells is asked (a third of the cells, typically).
+    Touched cells that stay leaves are always asked (for the polygons covering them whole).
+    """
+    if depth == 0:
+        return np.flatnonzero(~split), None
+    free = ~touched
+    position = np.arange(touched.size)
+    starts_row = position % BRANCH == 0
+    run_start = free & (starts_row | np.r_[True, touched[:-1]])
+    run_of = np.maximum.accumulate(np.where(run_start, position, 0))
+    ask = np.flatnonzero(run_start | (touched & ~split))
+    return ask, run_of
 
 
 def _smallest_per_cell(cell: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -245,8 +268,21 @@ class _Edges:
 
         At depth 0, ``cell`` is a root index; deeper, ``parents`` gives each edge's split parent
         (its position among the parents) and the parents' coordinates, and ``cell`` is
-        ``parent * 16 + sub``.
+        ``parent * 16 + sub``. Works in chunks: numpy temporaries of a few MB are reused from the
+        heap, where ones of hundreds of MB are fresh pages each time (most of the build's time).
         """
+        cells, edges = [], []
+        for first in range(0, edge.size, BUILD_CHUNK):
+            part = slice(first, first + BUILD_CHUNK)
+            chunk_parents = None if parents is None else (parents[0][part], parents[1], parents[2])
+            cell, kept = self._cells_of(edge[part], t, depth, chunk_parents)
+            cells.append(cell)
+            edges.append(kept)
+        if not cells:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(cells), np.concatenate(edges)
+
+    def _cells_of(self, edge, t, depth, parents):
         scale = BRANCH ** depth / t.size
         grow = MARGIN * scale
         x1, y1, x2, y2 = self.ends(edge)
@@ -310,19 +346,15 @@ class _ScanLine:
         self.edges, self.t = edges, t
         self.size = t.size / BRANCH ** depth
 
-    def covering(self, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(query, polygon) pairs: every polygon covering the centre of cell (gx, gy)."""
-        empty = np.zeros(0, dtype=np.int64)
-        if gx.size == 0:
-            return empty, empty
-        t, e, size = self.t, self.edges, self.size
-        rows = np.unique(gy)
-        row_y = t.y0 + (rows + 0.5) * size  # the same expression as the queries' y below
-        ex1, ey1, ex2, ey2 = e.ends(np.arange(e.count))
+    def _crossings(self, edges: slice, row_y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, polygon, x) where the edges ``edges`` cross the rows' centre lines."""
+        e = self.edges
+        first = e.start[edges]
+        ex1, ey1, ex2, ey2 = e.x[first], e.y[first], e.x[first + 1], e.y[first + 1]
         low, high = np.minimum(ey1, ey2), np.maximum(ey1, ey2)
         a = np.searchsorted(row_y, low, side="left")
         count = np.searchsorted(row_y, high, side="left") - a  # rows with low <= y < high
-        pair = np.repeat(np.arange(e.count), count)
+        pair = np.repeat(np.arange(first.size), count)
         row = a[pair] + np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count)
         y = row_y[row]
         # From the lower endpoint, so an edge shared by two polygons (once forwards, once
@@ -331,9 +363,21 @@ class _ScanLine:
         xa, ya = np.where(up, ex1[pair], ex2[pair]), np.where(up, ey1[pair], ey2[pair])
         xb, yb = np.where(up, ex2[pair], ex1[pair]), np.where(up, ey2[pair], ey1[pair])
         x = xa + (y - ya) * (xb - xa) / (yb - ya)
-        poly = e.polygon[pair]
+        return row, e.polygon[edges][pair], x
+
+    def covering(self, gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query, polygon) pairs: every polygon covering the centre of cell (gx, gy)."""
+        empty = np.zeros(0, dtype=np.int64)
+        if gx.size == 0:
+            return empty, empty
+        t, size = self.t, self.size
+        rows = np.unique(gy)
+        row_y = t.y0 + (rows + 0.5) * size  # the same expression as the queries' y below
+        parts = [self._crossings(slice(first, first + BUILD_CHUNK), row_y)
+                 for first in range(0, self.edges.count, BUILD_CHUNK)]
+        row, poly, x = (np.concatenate([p[k] for p in parts]) for k in range(3))
         # Inside intervals: one polygon's crossings on one row, in x order, pair up (in, out).
-        order = np.lexsort((x, poly, row))
+        order = np.lexsort((x, row * (int(poly.max()) + 1 if poly.size else 1) + poly))
         row, poly, x = row[order], poly[order], x[order]
         i_row, i_poly, start, end = row[0::2], poly[0::2], x[0::2], x[1::2]
         # Stab each query with the intervals of its row, by a combined (row, x) sort key. The
