@@ -5,8 +5,9 @@ baseline, ``shapely.STRtree.query(points, predicate="within")`` plus smallest-in
 measured in the same run on the same synthetic maps (``geo.synth`` presets, 50–200 vertices per
 grid) and the same points (uniform over the map's bounding box, so some fall outside every grid).
 
-Run:  python benchmarks/geo_locate.py            (both maps, about 3 minutes on 2 cores)
-      python benchmarks/geo_locate.py --quick    (county only, fewer points, about 20 s)
+Run:  python benchmarks/geo_locate.py            (both maps, about 2 minutes on 2 cores)
+      python benchmarks/geo_locate.py --quick    (county only, fewer points, about 10 s)
+      python benchmarks/geo_locate.py --sweep    (also the province at half/double memory, ~4 min)
 
 Timings are the best of ``--repeat`` runs (the machine may be shared); memory is what the index
 holds after building (tracemalloc sees numpy arrays; GEOS allocations show only in the RSS delta).
@@ -82,7 +83,22 @@ def strtree_owner(tree: shapely.STRtree, n_polygons: int, x: np.ndarray, y: np.n
     return np.where(owner == n_polygons, -1, owner)
 
 
-def bench_map(name: str, preset: str, n_batch: int, n_single: int, repeat: int, seed: int) -> list[Row]:
+def bench_budget(label: str, synth, budget: int, x, y, xs, ys, n_single: int, repeat: int) -> Row:
+    """The cell table alone at another memory budget (entries of 4 bytes)."""
+    print(f"  … table at a budget of {budget:,} entries", file=sys.stderr, flush=True)
+    grids, seconds, _, rss = measured_build(lambda: GridMap(synth.grids(), table_budget=budget))
+    t_random = best(repeat, lambda: grids.locate_indices(x, y))
+    t_sorted = best(repeat, lambda: grids.locate_indices(xs, ys))
+    sx, sy = x[:n_single].tolist(), y[:n_single].tolist()
+    index = grids.table.index
+    t_single = best(repeat, lambda: [index(a, b) for a, b in zip(sx, sy)])
+    shape = grids.table.shape
+    return Row(label, f"cell table, budget {budget / 1e6:g} M ({shape.leaf_area_share:.1%} of area tested)", seconds,
+               shape.nbytes / 2**20, rss, n_single / t_single, x.size / t_random, x.size / t_sorted)
+
+
+def bench_map(name: str, preset: str, n_batch: int, n_single: int, repeat: int, seed: int,
+              budgets: tuple[int, ...] = ()) -> list[Row]:
     print(f"[{name}] building the synthetic map …", file=sys.stderr, flush=True)
     synth = build(PRESETS[preset])
     polygons = synth.geometries
@@ -131,12 +147,16 @@ def bench_map(name: str, preset: str, n_batch: int, n_single: int, repeat: int, 
           f"agrees with STRtree on {check:,} points: {agree}", file=sys.stderr, flush=True)
     if not agree:
         raise SystemExit("the cell table disagrees with the STRtree baseline: not a benchmark, a bug")
-    return [
-        Row(label, "cell table (gridalert)", table_s, size, table_rss, n_single / t_single, n_batch / t_random,
-            n_batch / t_sorted, n_places / t_places),
+    rows = [
+        Row(label, f"cell table (gridalert; {shape.leaf_area_share:.1%} of area tested)", table_s, size, table_rss,
+            n_single / t_single, n_batch / t_random, n_batch / t_sorted, n_places / t_places),
         Row(label, "STRtree within (baseline)", tree_s, tree_mb, tree_rss, n_tree_single / tb_single,
             n_tree / tb_random, n_tree / tb_sorted),
     ]
+    del grids, tree
+    for budget in budgets:
+        rows.append(bench_budget(label, synth, budget, x, y, xs, ys, n_single, repeat))
+    return rows
 
 
 def render(rows: list[Row]) -> str:
@@ -171,13 +191,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="county map only, fewer points")
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing; the best counts")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sweep", action="store_true",
+                        help="also time the province table at half and double the default memory budget")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     print(machine())
     rows = bench_map("county", "kaiyang", 200_000 if args.quick else 2_000_000, 20_000 if args.quick else 200_000,
                      args.repeat, args.seed)
     if not args.quick:
-        rows += bench_map("province", "province", 2_000_000, 200_000, args.repeat, args.seed)
+        budgets = (12_000_000, 48_000_000) if args.sweep else ()
+        rows += bench_map("province", "province", 2_000_000, 200_000, args.repeat, args.seed, budgets)
     print(render(rows))
     print(f"total {time.perf_counter() - started:.0f} s; load average at the end {os.getloadavg()[0]:.1f}")
 

@@ -105,15 +105,19 @@ def check_map(files: MapFiles, contents: Optional[list[bytes]] = None) -> Checke
     geometries = np.array([f.geometry for f in features], dtype=object)
     entries = [f.entry for f in features]
     outline = _read_outline(files, data[files.outline], report) if files.outline else None
-    if features and not grid_report.errors:
+    if features:
+        # Hierarchy and overlaps are exact on the features that passed their own checks, so they
+        # are reported in the same run; gaps are not (a refused feature would leave a false one).
+        feature_errors = bool(grid_report.errors)
         grid_report.add(checks.hierarchy(entries, [f.properties for f in features]))
         ids = [info.grid_id for info in infos]
         coverage = checks.is_coverage(geometries)
         grid_report.add(checks.overlaps(entries, ids, geometries, files.rules, coverage))
-        union = checks.district_union(geometries, coverage)
-        grid_report.add(checks.gaps(ids, geometries, union, outline, files.rules))
-        if outline is not None:
-            grid_report.add(checks.outside_outline(entries, geometries, outline, files.rules))
+        if not feature_errors:
+            union = checks.district_union(geometries, coverage)
+            grid_report.add(checks.gaps(ids, geometries, union, outline, files.rules))
+            if outline is not None:
+                grid_report.add(checks.outside_outline(entries, geometries, outline, files.rules))
     grid_report.summary = _summary(infos, outline is not None)
     units = None
     if files.units is not None:

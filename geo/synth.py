@@ -347,9 +347,10 @@ def _name_grids(centres, district, township, village, spec: SynthSpec, rng):
     urban_village = rng.random(village.max() + 1) < 0.25
     t_names = np.empty(township.max() + 1, dtype=object)
     v_names = np.empty(village.max() + 1, dtype=object)
-    for d in np.unique(district):  # names are unique within a district
-        ts = np.unique(township[district == d])
-        t_names[ts] = _names(len(ts), ("镇", "镇", "乡", "街道"), rng)
+    # Township names are unique across the whole map (a roster names townships without their
+    # district); village names within their district, as the checks require.
+    t_names[np.unique(township)] = _names(len(np.unique(township)), ("镇", "镇", "乡", "街道"), rng)
+    for d in np.unique(district):
         vs = np.unique(village[district == d])
         v_names[vs] = [name + ("社区" if urban_village[v] else "村") for v, name in zip(vs, _names(len(vs), ("",), rng))]
     infos = []

@@ -151,6 +151,14 @@ def test_a_village_under_two_townships_refuses_the_map(tmp_path):
                                       "甲镇 in 2 other grids (first: features[0] (grid_id C-01))")
 
 
+def test_hierarchy_problems_are_reported_in_the_same_run_as_broken_features(tmp_path):
+    document = clean_map()
+    document["features"][2]["properties"]["township"] = "乙镇"
+    del document["features"][5]["properties"]["village"]
+    checked = check(tmp_path, document)
+    assert [p.entry for p in checked.report.files[0].sorted()] == ["features[2] (grid_id C-03)", "features[5] (grid_id C-06)"]
+
+
 def test_a_repeated_grid_name_in_one_village_is_a_warning(tmp_path):
     document = clean_map()
     document["features"][1]["properties"]["grid_name"] = "C-01网格"
