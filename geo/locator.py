@@ -10,19 +10,21 @@ How it works
 The map's bounding box is cut into square root cells, each about the size of an average grid.
 A cell that no polygon edge touches is answered by the table alone: the polygon that covers its
 centre (found once, at build time) covers all of it. A cell that edges touch is split 4 × 4,
-level by level, while the memory budget allows; where splitting stops, the cell is a *leaf* with
+level by level (busiest cells first) while the memory budget allows; where splitting stops, the cell is a *leaf* with
 a short list of candidate polygons (those with an edge in it, plus any that cover it whole),
 sorted by index. A point in a leaf is tested against its candidates with
 ``shapely.intersects_xy`` (covers semantics: the boundary belongs to the polygon), smallest index
 first, so the first hit is the owner and most points need one test.
 
-Exactness. Every classification is made on the cell grown by ``MARGIN`` degrees (about 0.1 mm), far
-more than the rounding error of computing a point's cell, so a point always lies in the grown box
-of the cell it is filed under: a table answer is the covers answer, and a leaf's candidates
-include every polygon that could cover the point. Statuses of whole cells are computed by a
-scan line through their centres, which lie at least half a cell from any edge, so rounding can
-not flip them. Hence answers are identical to a plain ``covers`` test plus the ownership rule,
-boundaries and vertices included (the tests check this with hypothesis).
+Exactness. A point's cell is computed exactly wherever coordinates do not straddle 0° (the
+difference of two nearby doubles is exact, and cell sizes are powers of two); on top of that,
+every classification is made on the cell grown by ``MARGIN`` degrees (about 0.1 mm), far more
+than any rounding in the build or near 0°. So a point always lies in the grown box of the cell it
+is filed under: a table answer is the covers answer, and a leaf's candidates include every
+polygon that could cover the point. Whole cells get their status from a scan line through their
+centres, which lie at least half a cell from any edge, so rounding cannot flip them. Hence
+answers are identical to a plain ``covers`` test plus the ownership rule, boundaries and vertices
+included (``tests/unit/test_geo_locate.py`` checks this with hypothesis).
 
 Why not an STRtree query? Its predicates prepare the query side (the points), not the polygons,
 so each point costs a full point-in-polygon test on every polygon whose box holds it; most
