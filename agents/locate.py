@@ -20,7 +20,6 @@ def register(stage: Stage) -> None:
         async for event in stream.events():
             async with guard(event, "locate", topics.dead_letters):
                 valid = event.value
-                stage.reload()
                 grids = stage.maps.current  # one map for the whole event: place and version agree
                 place = grids.locate(valid.lon, valid.lat)
                 located = LocatedEvent(event=valid, place=place, map_version=grids.version)

@@ -14,7 +14,6 @@ def register(stage: Stage) -> None:
     async def validate(stream):
         async for event in stream.events():
             async with guard(event, "validate", topics.dead_letters):
-                stage.reload()
                 valid = parse_event(event.message.value, event.message.headers, devices=stage.devices)
                 # Keep the gateway's key (usually the device) so its readings stay in order.
                 raw_key = event.message.key

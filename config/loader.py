@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from gridalert.config.documents import read_yaml, validation_problems
 from gridalert.config.errors import ConfigError, ConfigErrors
 from gridalert.config.model import Device, Devices, Person, Policies, Roster, department_role
 from gridalert.geo import GridMap
@@ -45,35 +45,6 @@ class DistrictConfig:
             cached = {p.id: p for p in self.roster.staff}
             object.__setattr__(self, "_people_cache", cached)
         return cached
-
-
-def _entry(loc: tuple[Any, ...], document: Any) -> str:
-    """Render a pydantic error location as ``staff[3].channels[0] (id gh-01)``."""
-    text, node, label = "", document, ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-            try:
-                node = node[part]
-                if isinstance(node, dict) and "id" in node:
-                    label = f" (id {node['id']})"
-            except (IndexError, KeyError, TypeError):
-                node = None
-        else:
-            text += f".{part}" if text else str(part)
-            node = node.get(part) if isinstance(node, dict) else None
-    return (text or "(top level)") + label
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown place)"
-        raise ConfigError(path, [(where, f"not valid YAML: {exc.problem}")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [("(file)", f"cannot be read: {exc}")]) from None
 
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -119,7 +90,7 @@ def _parse(path: Path, model: type[M], required: bool,
         if required:
             raise ConfigError(path, [("(file)", "missing; this file is required")])
         return model()
-    document = _read_yaml(path)
+    document = read_yaml(path)
     if document is None:
         document = {}
     if not isinstance(document, dict):
@@ -129,16 +100,7 @@ def _parse(path: Path, model: type[M], required: bool,
     try:
         return model.model_validate(document)
     except ValidationError as exc:
-        problems = [(_entry(err["loc"], document), _message(err)) for err in exc.errors()]
-        raise ConfigError(path, problems) from None
-
-
-def _message(err: dict[str, Any]) -> str:
-    if err["type"] == "extra_forbidden":
-        return "unknown key (check its spelling)"
-    if err["type"] == "missing":
-        return "required but missing"
-    return str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(path, validation_problems(exc, document)) from None
 
 
 def _load_grids(path: Path) -> GridMap:

@@ -23,9 +23,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
 from pydantic import ValidationError
 
+from gridalert.config.documents import read_yaml, validation_problems
 from gridalert.config.errors import ConfigError
 from gridalert.config.model import Device, Devices
 from gridalert.geo import gcj02
@@ -55,7 +55,7 @@ class DeviceRegistry(Mapping[str, Device]):
         try:
             devices = Devices.model_validate(document).devices
         except ValidationError as exc:
-            raise ConfigError(path, [(_entry(e["loc"], document), _message(e)) for e in exc.errors()]) from None
+            raise ConfigError(path, validation_problems(exc, document)) from None
         if crs == "gcj02":
             devices = _to_wgs84(devices)
         elif crs != "wgs84":
@@ -94,40 +94,9 @@ def _to_wgs84(devices: list[Device]) -> list[Device]:
 
 
 def _read_yaml(path: Path, data: Optional[bytes]) -> Any:
-    try:
-        text = (path.read_bytes() if data is None else data).decode("utf-8-sig")
-        document = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown place)"
-        raise ConfigError(path, [(at, f"not valid YAML: {exc.problem}")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [("(file)", f"cannot be read: {exc}")]) from None
+    document = read_yaml(path, data)
     if document is None:
         return {}
     if not isinstance(document, dict):
         raise ConfigError(path, [("(top level)", "must be a mapping with a 'devices' list")])
     return document
-
-
-def _entry(loc: tuple, document: Any) -> str:
-    """``devices[3] (id hd-7).lat`` from a pydantic error location."""
-    text, node = "", document
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-            if isinstance(node, dict) and "id" in node:
-                text += f" (id {node['id']})"
-        else:
-            text += f".{part}" if text else str(part)
-            node = node.get(part) if isinstance(node, dict) else None
-    return text or "(top level)"
-
-
-def _message(err: dict) -> str:
-    if err["type"] == "extra_forbidden":
-        return "unknown key (check its spelling)"
-    if err["type"] == "missing":
-        return "required but missing"
-    return str(err["msg"]).removeprefix("Value error, ")

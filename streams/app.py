@@ -7,6 +7,7 @@ holds no stage logic.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -65,7 +66,8 @@ class Stage:
     devices: Mapping[str, Any]
 
     def reload(self) -> None:
-        """Cheap unless a file changed (a stat at most once a second)."""
+        """Cheap unless a file changed (a stat at most once a second); blocking, so the app runs
+        it in a thread every second and agents only read ``maps.current`` and ``devices``."""
         self.maps.maybe_reload()
         if isinstance(self.devices, ReloadingDevices):
             self.devices.maybe_reload()
@@ -95,4 +97,10 @@ def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
     stage = Stage(app=app, topics=Topics.declare(app), settings=settings, config=config,
                   maps=ReloadingGridMap(config.directory / GRIDS), devices=devices)
     register_all(stage)
+
+    @app.timer(interval=1.0)
+    async def follow_files() -> None:
+        # Off the event loop: loading a changed county map takes seconds, a province map a minute.
+        await asyncio.to_thread(stage.reload)
+
     return app
