@@ -8,13 +8,11 @@ while several incidents climb; no step is lost and none fires twice.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from gridalert.store import get_timeline, list_audit
 from gridalert.streams.records import TIERS
-from tests.support.pipeline import heat, incidents_where, point_in, send
+from tests.support.pipeline import alarm_in, chain_of, incidents_where
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -30,22 +28,9 @@ def policies_change():
     return change
 
 
-def chain_of(district, grid_id):
-    info = district.grids.get(grid_id)
-    by = {(p.role.value, p.area): p.id for p in district.roster.staff}
-    return [by[("grid_head", grid_id)], by[("village_secretary", info.village)], by[("township_duty", info.township)]]
-
-
-def alarm_in(pipeline, grid_id):
-    lon, lat = point_in(pipeline.config_dir, grid_id)
-    event = heat(80.0, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
-    send(pipeline, event)
-    return event
-
-
 def test_a_step_due_while_the_worker_is_killed_fires_once_after_restart(pipeline, district, sessions):
     grid = "GSH-JHY-02-01"
-    head, secretary, township = chain_of(district, grid)
+    head, secretary, township, _ = chain_of(district, grid)
     event = alarm_in(pipeline, grid)
     receiver = pipeline.receiver
     wait_until(lambda: receiver.pages_for(head), timeout_s=60, what="the grid head's page")

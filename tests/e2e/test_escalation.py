@@ -12,7 +12,7 @@ import pytest
 
 from gridalert.store import get_timeline, list_audit, list_departments
 from gridalert.streams.records import TIERS
-from tests.support.pipeline import gridalert_command, heat, incidents_where, point_in, send, wiring
+from tests.support.pipeline import alarm_in, chain_of, gridalert_command, incidents_where, point_in, send, wiring
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -30,14 +30,6 @@ def policies_change():
     return change
 
 
-def chain_of(district, grid_id):
-    """The people paged at grid, village, township and district tier for a grid."""
-    info = district.grids.get(grid_id)
-    by = {(p.role.value, p.area): p.id for p in district.roster.staff}
-    return [by[("grid_head", grid_id)], by[("village_secretary", info.village)],
-            by[("township_duty", info.township)], by[("district_duty", info.district)]]
-
-
 def one_incident(sessions, event):
     [incident] = wait_until(lambda: incidents_where(sessions, lambda i: i.source_event_id == event["id"]),
                             timeout_s=60, what=f"the incident of {event['id']}")
@@ -51,9 +43,7 @@ def first_page_index(receiver, person_id):
 def test_nobody_accepts_so_grid_village_township_and_district_are_paged_in_turn(pipeline, district, sessions):
     grid = "GSH-SJC-02-01"
     chain = chain_of(district, grid)
-    lon, lat = point_in(pipeline.config_dir, grid)
-    event = heat(75.0, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
-    send(pipeline, event)
+    event = alarm_in(pipeline, grid, 75.0)
 
     receiver = pipeline.receiver
     wait_until(lambda: receiver.pages_for(chain[-1]), timeout_s=60, what="the district duty officer's page")
@@ -71,9 +61,7 @@ def test_nobody_accepts_so_grid_village_township_and_district_are_paged_in_turn(
 def test_acceptance_stops_the_climb(pipeline, district, sessions):
     grid = "GSH-ZC-02-01"
     chain = chain_of(district, grid)
-    lon, lat = point_in(pipeline.config_dir, grid)
-    event = heat(66.0, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
-    send(pipeline, event)
+    event = alarm_in(pipeline, grid, 66.0)
     wait_until(lambda: pipeline.receiver.pages_for(chain[0]), timeout_s=60, what="the grid head's page")
     incident = one_incident(sessions, event)
 
@@ -101,10 +89,7 @@ def list_audit_rows(sessions):
 
 
 def test_illegal_command_is_refused_with_a_reason(pipeline, district, sessions):
-    grid = "GSH-ZC-02-02"
-    lon, lat = point_in(pipeline.config_dir, grid)
-    event = heat(66.0, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
-    send(pipeline, event)
+    event = alarm_in(pipeline, "GSH-ZC-02-02", 66.0)
     incident = one_incident(sessions, event)
     result = gridalert_command(pipeline, "close", incident.id, "--by", "dd-GSH-1", "--reason", "fixed")
     assert result.returncode == 1

@@ -52,3 +52,19 @@ def gridalert_command(pipeline, *args: str, timeout_s: float = 60) -> subprocess
     env = {**pipeline.worker.env}
     return subprocess.run([sys.executable, "-m", "gridalert", "command", *args], env=env, capture_output=True,
                           text=True, timeout=timeout_s)
+
+
+def chain_of(district, grid_id) -> list[str]:
+    """Who is paged at grid, village, township and district tier for a grid of the sample roster."""
+    info = district.grids.get(grid_id)
+    by = {(p.role.value, p.area): p.id for p in district.roster.staff}
+    return [by[("grid_head", grid_id)], by[("village_secretary", info.village)],
+            by[("township_duty", info.township)], by[("district_duty", info.district)]]
+
+
+def alarm_in(pipeline, grid_id: str, temperature: float = 80.0) -> dict:
+    """Send a heat alarm from a new camera inside ``grid_id``; return the event sent."""
+    lon, lat = point_in(pipeline.config_dir, grid_id)
+    event = heat(temperature, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
+    send(pipeline, event)
+    return event
