@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from gridalert.store import get_timeline, list_audit
+from gridalert.store import list_audit
 from gridalert.streams.records import TIERS
-from tests.support.pipeline import alarm_in, chain_of, incidents_where
+from tests.support.pipeline import alarm_in, chain_of, incidents_where, timeline_once
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -41,8 +41,9 @@ def test_a_step_due_while_the_worker_is_killed_fires_once_after_restart(pipeline
     assert len(receiver.pages_for(head)) == 1, "the grid head was paged again after the restart"
     assert len(receiver.pages_for(secretary)) == 1, "the village step fired twice or not at all"
     [incident] = incidents_where(sessions, lambda i: i.source_event_id == event["id"])
-    with sessions() as session:
-        climbed = [s for s in get_timeline(incident.id, session=session) if s.kind == "escalated"]
+    steps = timeline_once(sessions, incident.id, lambda steps: sum(s.kind == "escalated" for s in steps) >= 2,
+                          what="both climbs in the database")
+    climbed = [s for s in steps if s.kind == "escalated"]
     assert [s.tier for s in climbed][:2] == ["village", "township"]
     assert len([s for s in climbed if s.tier == "village"]) == 1
     assert climbed[0].late_s > 1, "the step that came due during the outage says it fired late"

@@ -12,7 +12,8 @@ import pytest
 
 from gridalert.store import get_timeline, list_audit, list_departments
 from gridalert.streams.records import TIERS
-from tests.support.pipeline import alarm_in, chain_of, gridalert_command, incidents_where, point_in, send, wiring
+from tests.support.pipeline import (alarm_in, chain_of, gridalert_command, incidents_where, point_in, timeline_once,
+                                    send, wiring)
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -52,8 +53,9 @@ def test_nobody_accepts_so_grid_village_township_and_district_are_paged_in_turn(
     assert order == sorted(order), "pages climbed grid → village → township → district"
 
     incident = one_incident(sessions, event)
-    with sessions() as session:
-        steps = [s for s in get_timeline(incident.id, session=session) if s.kind == "escalated"]
+    timeline = timeline_once(sessions, incident.id, lambda steps: sum(s.kind == "escalated" for s in steps) >= 3,
+                             what="three climbs in the database")
+    steps = [s for s in timeline if s.kind == "escalated"]
     assert [s.tier for s in steps][:3] == ["village", "township", "district"]
     assert all(s.late_s is not None and s.late_s < 1.0 for s in steps), "each step fired within 1 s of its deadline"
 
@@ -129,6 +131,7 @@ def test_a_department_that_does_not_accept_in_time_breaches_the_joint_clock_and_
     pages = wait_until(lambda: pipeline.receiver.pages_for("dl-GSH-1")[leader_pages:], timeout_s=60,
                        what="the district leader's page")
     assert any(incident.id in p["message"] and "joint response" in p["title"] for p in pages)
-    with sessions() as session:
-        breach = [s for s in get_timeline(incident.id, session=session) if s.kind == "joint_clock_breached"]
+    timeline = timeline_once(sessions, incident.id, lambda steps: any(s.kind == "joint_clock_breached" for s in steps),
+                             what="the breach in the database")
+    breach = [s for s in timeline if s.kind == "joint_clock_breached"]
     assert len(breach) == 1 and "waiting for power" in breach[0].detail

@@ -14,7 +14,7 @@ from kafka import KafkaConsumer
 from gridalert.store import get_timeline, list_deliveries
 from gridalert.streams.records import DeadLetter
 from gridalert.streams.topics import DEAD_LETTERS
-from tests.support.pipeline import heat, incidents_where, send
+from tests.support.pipeline import heat, incidents_where, send, timeline_once
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -44,9 +44,9 @@ def test_heat_alarm_pages_the_grid_head_once_and_lands_in_the_database(pipeline,
     [incident] = wait_until(lambda: incidents_where(sessions, lambda i: i.source_event_id == alarm["id"]),
                             timeout_s=30, what="the incident in the database")
     assert (incident.grid_id, incident.tier, incident.status) == (place.grid_id, "grid", "dispatched")
+    steps = timeline_once(sessions, incident.id, lambda steps: len(steps) >= 2, what="the timeline in the database")
+    assert [step.kind for step in steps] == ["opened", "dispatched"]
     with sessions() as session:
-        kinds = [step.kind for step in get_timeline(incident.id, session=session)]
-        assert kinds == ["opened", "dispatched"]
         deliveries = wait_until(lambda: list_deliveries(incident.id, session=session), timeout_s=30,
                                 what="the delivery row")
     assert [(d.person_id, d.ok) for d in deliveries] == [(head.id, True)]

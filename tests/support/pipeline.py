@@ -11,8 +11,9 @@ from pathlib import Path
 
 from shapely.geometry import shape
 
-from gridalert.store import list_incidents
+from gridalert.store import get_timeline, list_incidents
 from gridalert.streams.producer import produce_events
+from tests.support.waiting import wait_until
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -68,3 +69,14 @@ def alarm_in(pipeline, grid_id: str, temperature: float = 80.0) -> dict:
     event = heat(temperature, lon=lon, lat=lat, device=f"tc-{uuid.uuid4().hex[:6]}")
     send(pipeline, event)
     return event
+
+
+def timeline_once(sessions, incident_id: str, ready, *, what: str, timeout_s: float = 30):
+    """The incident's timeline once ``ready(steps)`` holds: a page can reach its receiver before
+    the recorder has written the step that sent it."""
+    def read():
+        with sessions() as session:
+            steps = get_timeline(incident_id, session=session)
+        return steps if ready(steps) else None
+
+    return wait_until(read, timeout_s=timeout_s, what=what)
