@@ -1,7 +1,8 @@
 """notify: every ``gridalert.dispatch.<tier>`` queue → pages (apprise) → ``gridalert.deliveries``.
 
 The sent-log is a Faust table keyed ``<order id>:<person id>``, checked before paging a person and
-written after a page got through, so a replayed order pages nobody twice. People of one order
+written (and flushed to its changelog) right after a page got through, so a replayed order pages
+nobody twice; only a worker killed in the milliseconds between a page and that flush pages again. People of one order
 are paged concurrently (bounded); each person's channels are tried in order until one succeeds.
 """
 
@@ -61,5 +62,10 @@ def register(stage: Stage) -> None:
                 if not order.responders:
                     raise Rejected(f"order {order.id} names no responder; nobody could be paged")
                 results = await asyncio.gather(*(page(order, p) for p in order.responders))
-                for delivery in (d for batch in results for d in batch):
+                deliveries = [d for batch in results for d in batch]
+                if any(d.ok for d in deliveries):
+                    # Make the sent-log durable now, not at the next commit: a worker killed after
+                    # this point never pages these people again for this step.
+                    await stage.app.producer.flush()
+                for delivery in deliveries:
                     await topics.deliveries.send(key=order.place.partition_key, value=delivery)

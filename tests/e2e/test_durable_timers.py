@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridalert.store import list_audit
+from gridalert.store import list_audit, list_deliveries
 from gridalert.streams.records import TIERS
 from tests.support.pipeline import alarm_in, chain_of, incidents_where, timeline_once
 from tests.support.waiting import wait_until
@@ -34,13 +34,17 @@ def test_a_step_due_while_the_worker_is_killed_fires_once_after_restart(pipeline
     event = alarm_in(pipeline, grid)
     receiver = pipeline.receiver
     wait_until(lambda: receiver.pages_for(head), timeout_s=60, what="the grid head's page")
+    # The delivery is reported only after the sent-log is durable; kill after that, as the
+    # test is about the timer, not about the milliseconds between a page and its sent-log entry.
+    [incident] = wait_until(lambda: incidents_where(sessions, lambda i: i.source_event_id == event["id"]),
+                            timeout_s=30, what="the incident in the database")
+    wait_until(lambda: delivered(sessions, incident.id), timeout_s=30, what="the grid head's delivery row")
 
     pipeline.restart_worker(kill=True)  # SIGKILL mid-countdown; the grid deadline passes while it is down
 
     wait_until(lambda: receiver.pages_for(township), timeout_s=90, what="the climb to the township after restart")
     assert len(receiver.pages_for(head)) == 1, "the grid head was paged again after the restart"
     assert len(receiver.pages_for(secretary)) == 1, "the village step fired twice or not at all"
-    [incident] = incidents_where(sessions, lambda i: i.source_event_id == event["id"])
     steps = timeline_once(sessions, incident.id, lambda steps: sum(s.kind == "escalated" for s in steps) >= 2,
                           what="both climbs in the database")
     climbed = [s for s in steps if s.kind == "escalated"]
@@ -49,6 +53,11 @@ def test_a_step_due_while_the_worker_is_killed_fires_once_after_restart(pipeline
     assert climbed[0].late_s > 1, "the step that came due during the outage says it fired late"
     wait_until(lambda: any(a.overdue_steps >= 1 for a in audit_rows(sessions)), timeout_s=30,
                what="the audit to count the late step")
+
+
+def delivered(sessions, incident_id):
+    with sessions() as session:
+        return [d for d in list_deliveries(incident_id, session=session) if d.ok]
 
 
 def audit_rows(sessions):
