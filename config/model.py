@@ -8,12 +8,21 @@ check one file each; rules that span files (a roster area that names no grid) li
 from __future__ import annotations
 
 from enum import Enum
-from typing import Optional
+from typing import Annotated, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gridalert.streams.records import TIERS
+
+
+def _known_tier(value: str) -> str:
+    if value not in TIERS:
+        raise ValueError(f"unknown tier {value!r}; tiers are {', '.join(TIERS)}")
+    return value
+
+
+Tier = Annotated[str, AfterValidator(_known_tier)]
 
 
 class Strict(BaseModel):
@@ -95,16 +104,9 @@ class EventClass(str, Enum):
 
 
 class Route(Strict):
-    start_tier: str = "grid"
+    start_tier: Tier = "grid"
     severity: str = "high"
     klass: EventClass = EventClass.own_level
-
-    @field_validator("start_tier")
-    @classmethod
-    def _known_tier(cls, value: str) -> str:
-        if value not in TIERS:
-            raise ValueError(f"unknown tier {value!r}; tiers are {', '.join(TIERS)}")
-        return value
 
 
 class TierPolicy(Strict):
@@ -147,7 +149,7 @@ class RunCard(Strict):
     areas: list[str] = Field(default_factory=list, description="grid ids, villages or townships")
     hours: Optional[Hours] = None
     departments: list[str] = Field(min_length=1)
-    start_tier: str = "district"
+    start_tier: Tier = "district"
 
     @field_validator("departments")
     @classmethod
@@ -155,13 +157,6 @@ class RunCard(Strict):
         unknown = [d for d in value if d not in DEPARTMENTS]
         if unknown:
             raise ValueError(f"unknown department(s) {', '.join(unknown)}; departments are {', '.join(DEPARTMENTS)}")
-        return value
-
-    @field_validator("start_tier")
-    @classmethod
-    def _known_tier(cls, value: str) -> str:
-        if value not in TIERS:
-            raise ValueError(f"unknown tier {value!r}; tiers are {', '.join(TIERS)}")
         return value
 
 
