@@ -79,28 +79,176 @@ class Roster(Strict):
         return self
 
 
-class HeatRule(Strict):
-    """Abnormal heat (异常热源): one threshold for now; two stages and persistence come later."""
+class EventClass(str, Enum):
+    own_level = "own_level"  # 本级事项
+    upper_level = "upper_level"  # 上级事项
+    difficult = "difficult"  # 疑难事项
 
-    alarm_c: float = Field(default=50.0, gt=-50, lt=1000, description="alarm at or above, °C")
+
+def _building_klass_heat() -> dict[str, "EventClass"]:
+    return {"high_rise": EventClass.difficult, "wooden_village": EventClass.difficult,
+            "warehouse": EventClass.upper_level}
+
+
+class HeatLimits(Strict):
+    """Thresholds of one camera or zone (key: device id or zone name), over the district's."""
+
+    warning_c: Optional[float] = Field(default=None, gt=-50, lt=1000)
+    alarm_c: Optional[float] = Field(default=None, gt=-50, lt=1000)
+
+
+class HeatRule(Strict):
+    """Abnormal heat (异常热源): two stages, persistence, rate of rise, hysteresis, zone baselines.
+
+    A stage opens after ``persist_frames`` consecutive readings at or above it (lasting at least
+    ``persist_s``); the episode ends only after ``reset_frames`` readings below ``warning_c -
+    reset_c``, so a value oscillating around a threshold opens one alarm. A zone that is warm by
+    nature (its learned baseline near the warning level) has its thresholds lifted by at most
+    ``baseline_max_raise_c``. ``building_klass`` raises the class of alarms in such buildings.
+    """
+
+    warning_c: float = Field(default=48.0, gt=-50, lt=1000, description="warning stage at or above, °C")
+    alarm_c: float = Field(default=50.0, gt=-50, lt=1000, description="alarm stage at or above, °C")
+    warning_severity: str = Field(default="medium", min_length=1, description="severity of a warning-stage alarm")
+    persist_frames: int = Field(default=3, ge=1, le=1000, description="consecutive readings at or above a stage")
+    persist_s: float = Field(default=0.0, ge=0, description="and lasting at least this long, s")
+    min_area_px: int = Field(default=4, ge=0, description="a smaller hot region does not count (glint, cigarette)")
+    reset_c: float = Field(default=2.0, ge=0, description="hysteresis: episode ends below warning_c minus this")
+    reset_frames: int = Field(default=3, ge=1, le=1000)
+    rise_c_per_min: Optional[float] = Field(default=8.0, gt=0, description="rate-of-rise alarm, °C/min; null: off")
+    rise_span_s: float = Field(default=60.0, ge=10, le=600, description="rise measured over at least this span")
+    rise_floor_c: float = Field(default=35.0, description="a rise counts only at or above this temperature")
+    rise_frames: int = Field(default=2, ge=1, le=100, description="consecutive readings rising that fast")
+    baseline_tau_s: float = Field(default=86400.0, gt=0, description="time constant of the learned zone baseline")
+    baseline_margin_c: float = Field(default=5.0, ge=0, description="thresholds stay this far above the baseline")
+    baseline_max_raise_c: float = Field(default=6.0, ge=0, description="most a baseline may lift them; 0: off")
+    baseline_min_readings: int = Field(default=96, ge=1, description="readings learned before a baseline counts")
+    zones: dict[str, HeatLimits] = Field(default_factory=dict, description="device id or zone name -> thresholds")
+    building_klass: dict[str, EventClass] = Field(default_factory=_building_klass_heat)
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> "HeatRule":
+        for name, limits in [("", HeatLimits())] + sorted(self.zones.items()):
+            warning = limits.warning_c if limits.warning_c is not None else self.warning_c
+            alarm = limits.alarm_c if limits.alarm_c is not None else self.alarm_c
+            if warning > alarm:
+                where = f"zones.{name}: " if name else ""
+                raise ValueError(f"{where}warning_c {warning} is above alarm_c {alarm}")
+        return self
+
+
+class WiringLimits(Strict):
+    """Thresholds of one monitor (key: device id), over the district's: e.g. a workshop's leakage."""
+
+    residual_ma_warning: Optional[float] = Field(default=None, gt=0)
+    residual_ma_alarm: Optional[float] = Field(default=None, gt=0)
+    arc_half_cycles_alarm: Optional[int] = Field(default=None, ge=1)
+    cable_c_warning: Optional[float] = Field(default=None, gt=-50, lt=1000)
+    cable_c_alarm: Optional[float] = Field(default=None, gt=-50, lt=1000)
+    persist_readings: Optional[int] = Field(default=None, ge=1, le=100)
 
 
 class WiringRule(Strict):
-    """Fire-risk wiring (电气火灾隐患): residual current and arc faults (GB 14287 practice)."""
+    """Fire-risk wiring (电气火灾隐患): residual current, arc faults, cable temperature (GB 14287).
 
-    residual_ma_alarm: float = Field(default=300.0, gt=0, description="alarm at or above, mA (300–500 typical)")
+    Natural leakage is 100–200 mA and 300 mA can start a fire: warning at 300, alarm at 500 mA.
+    Arc-fault monitoring ignores 9 or fewer arcing half-cycles in one second. Alarms never ask for
+    power to be cut. ``devices`` overrides thresholds per monitor; each monitor's alarms are kept
+    in its household file (一户一档, the last ``history_size``) so a recurring fault shows.
+    """
+
+    residual_ma_warning: float = Field(default=300.0, gt=0, description="warning at or above, mA")
+    residual_ma_alarm: float = Field(default=500.0, gt=0, description="alarm at or above, mA (300–500 typical)")
     arc_half_cycles_alarm: int = Field(default=10, ge=1, description="more than 9 arcing half-cycles in 1 s")
+    cable_c_warning: float = Field(default=60.0, gt=-50, lt=1000, description="cable temperature warning, °C")
+    cable_c_alarm: float = Field(default=70.0, gt=-50, lt=1000, description="cable temperature alarm, °C (PVC: 70)")
+    persist_readings: int = Field(default=2, ge=1, le=100, description="consecutive readings at or above")
+    reset_ma: float = Field(default=50.0, ge=0, description="hysteresis below the residual warning level, mA")
+    reset_c: float = Field(default=5.0, ge=0, description="hysteresis below the cable warning level, °C")
+    reset_readings: int = Field(default=3, ge=1, le=100, description="readings below the reset level end an episode")
+    warning_severity: str = Field(default="medium", min_length=1)
+    history_size: int = Field(default=50, ge=1, le=1000, description="alarms kept per device (一户一档)")
+    history_days: int = Field(default=30, ge=1, description="recurrence counted over this many days")
+    devices: dict[str, WiringLimits] = Field(default_factory=dict, description="device id -> thresholds")
+    building_klass: dict[str, EventClass] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> "WiringRule":
+        for name in [None] + sorted(self.devices):
+            rule = self.for_device(name)
+            where = f"devices.{name}: " if name else ""
+            if rule.residual_ma_warning > rule.residual_ma_alarm:
+                raise ValueError(f"{where}residual_ma_warning {rule.residual_ma_warning} is above "
+                                 f"residual_ma_alarm {rule.residual_ma_alarm}")
+            if rule.cable_c_warning > rule.cable_c_alarm:
+                raise ValueError(f"{where}cable_c_warning {rule.cable_c_warning} is above cable_c_alarm "
+                                 f"{rule.cable_c_alarm}")
+        return self
+
+    def for_device(self, device: Optional[str]) -> "WiringRule":
+        """This rule with the device's overrides applied (itself when the device has none)."""
+        limits = self.devices.get(device or "")
+        if limits is None:
+            return self
+        changes = {k: v for k, v in limits.model_dump().items() if v is not None}
+        return self.model_copy(update={**changes, "devices": {}})
+
+
+class ActivityRule(Strict):
+    """Solitary-elderly inactivity (独居老人): every channel silent, or a learned routine missed.
+
+    Water counts as activity from ``water_event_m3`` in one reading (above the meter's learned
+    leak flow); the all-silent rule also needs less than ``window_water_m3`` in the whole window
+    (Shanghai/Shenzhen: 0.01 m³ in 12 h). Power counts above the meter's learned standby plus
+    ``power_margin_kw``. The routine rule learns, for every half-hour of the day, how often this
+    household shows a sign of life then (last ``history_days``); a silence through half-hours that
+    are rarely all silent (rarer than ``routine_odds``) alarms early. A silence that began at the
+    door must also outlast the household's longest outing × ``routine_factor`` + ``routine_margin_s``.
+    Known absence (door "out", the app's away flag) suppresses both.
+    """
+
+    window_s: float = Field(default=43200.0, gt=0, description="all channels silent this long: alarm (12 h)")
+    window_water_m3: float = Field(default=0.01, ge=0, description="less water than this in the window is silence")
+    water_event_m3: float = Field(default=0.003, gt=0, description="water in one reading that counts as activity")
+    power_margin_kw: float = Field(default=0.1, gt=0, description="mean power above standby that counts, kW")
+    stale_s: float = Field(default=3600.0, gt=0, description="no reading at all this long: the data is missing")
+    routine: bool = Field(default=True, description="alarm earlier when the household's routine is missed")
+    routine_min_days: int = Field(default=14, ge=1, description="days learned before the routine counts")
+    routine_min_outings: int = Field(default=3, ge=1, description="outings learned before they count")
+    routine_odds: float = Field(default=1e-5, gt=0, lt=1, description="a silence rarer than this under the "
+                                "household's habits is unusual")
+    routine_factor: float = Field(default=1.25, ge=1.0, description="a silence from the door: × the longest outing")
+    routine_margin_s: float = Field(default=2700.0, ge=0, description="... plus this")
+    routine_min_s: float = Field(default=5400.0, gt=0, description="never earlier than this after the last activity")
+    history_days: int = Field(default=28, ge=1, le=120)
+
+
+class GatewayRule(Strict):
+    """A gateway that misses its heartbeats for ``silence_s`` opens one gateway alarm."""
+
+    silence_s: float = Field(default=1800.0, gt=0, description="no heartbeat this long: the gateway is silent")
+
+
+class CitizenCategory(Strict):
+    """How one category of citizen report (随手拍, 码上办) is labelled and classed."""
+
+    label: Optional[str] = Field(default=None, min_length=1, description="title text, e.g. 消防通道堵塞")
+    severity: Optional[str] = Field(default=None, min_length=1)
+    klass: Optional[EventClass] = None
+
+
+class CitizenRule(Strict):
+    """Every valid citizen report is an alarm of its category; no threshold."""
+
+    categories: dict[str, CitizenCategory] = Field(default_factory=dict)
 
 
 class Detectors(Strict):
     heat: HeatRule = HeatRule()
     wiring: WiringRule = WiringRule()
-
-
-class EventClass(str, Enum):
-    own_level = "own_level"  # 本级事项
-    upper_level = "upper_level"  # 上级事项
-    difficult = "difficult"  # 疑难事项
+    activity: ActivityRule = ActivityRule()
+    gateway: GatewayRule = GatewayRule()
+    citizen: CitizenRule = CitizenRule()
 
 
 class Route(Strict):
@@ -224,7 +372,9 @@ class Device(Strict):
     """A registered device: events may name it instead of carrying lon/lat.
 
     ``household`` (户) and ``resident`` tie a device to the people it watches (e.g. a solitary
-    elderly resident's water meter); ``building_type`` is what it is installed in.
+    elderly resident's water meter); ``building_type`` is what it is installed in. ``gateway`` is
+    the gateway the device reports through: while that gateway is silent, the device's alarms are
+    recorded on the gateway's incident instead of paging.
     """
 
     class BuildingType(str, Enum):
@@ -243,6 +393,9 @@ class Device(Strict):
     household: Optional[str] = Field(default=None, min_length=1)
     resident: Optional[str] = Field(default=None, min_length=1)
     building_type: Optional[Device.BuildingType] = None
+    gateway: Optional[str] = Field(default=None, min_length=1, description="the gateway it reports through")
+    special_attention: Optional[bool] = Field(
+        default=None, description="特别关注: a watched resident's device; false stops the inactivity watch")
 
 
 class Devices(Strict):

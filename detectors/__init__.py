@@ -1,40 +1,87 @@
-"""Detect stage cores: which located events need a person, and why.
+"""Detect stage cores: which located events need a person, and why (see docs/detectors.md).
 
-``DETECTORS`` maps an event type to a pure function
-``(event, policies, now, building_type) -> Alarm | None``.
-A detector never pages and never opens incidents; it explains its verdict in ``Alarm.explanation``.
+Every detector is a small class with the ``Detector`` shape: it names the event types it reads,
+the subject (the state key within a grid: a camera, a monitor, a resident, a gateway) an event
+belongs to, and two pure steps, ``on_event`` and ``on_time``, that take the subject's state (plain
+JSON data, or None) and return the new state and the alarms. ``next_due`` says when ``on_time``
+must run: deadlines are data in the state, so they survive a restart. ``REGISTRY`` maps a
+detector name to its class; ``build_detectors`` gives, per event type, the detectors to run.
+
+A detector never pages and never opens incidents; it explains its verdict in
+``Alarm.explanation`` (the rule, the thresholds, the readings that fired it).
+
+``detect`` is the first release's stateless call (one reading judged alone); it stays until the
+detect agent keeps detector state.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Mapping, Optional, Protocol
 
 from gridalert.config.model import Policies
-from gridalert.detectors.common import building_type_of
-from gridalert.detectors.heat import detect_heat
-from gridalert.detectors.wiring import detect_wiring
+from gridalert.detectors.activity import ActivityDetector
+from gridalert.detectors.citizen import CitizenDetector
+from gridalert.detectors.gateway import GatewayDetector
+from gridalert.detectors.heat import HeatDetector, single_threshold
+from gridalert.detectors.wiring import WiringDetector, single_reading
 from gridalert.streams.records import Alarm, LocatedEvent
 
-Detector = Callable[[LocatedEvent, Policies, datetime, Optional[str]], Optional[Alarm]]
 
-DETECTORS: dict[str, Detector] = {
-    "heat.reading": detect_heat,
-    "wiring.reading": detect_wiring,
+class Detector(Protocol):
+    name: str                      # "heat", "activity", "wiring", "gateway", "citizen"
+    event_types: tuple[str, ...]   # the event types it reads
+
+    def subject(self, located: LocatedEvent) -> str:
+        """The state key within the grid, e.g. ``heat:tc-1``, ``activity:resident-7``."""
+
+    def on_event(self, state: Optional[dict], located: LocatedEvent,
+                 now: datetime) -> tuple[Optional[dict], list[Alarm]]:
+        """One event through the rules: the subject's new state (None: forget it) and alarms."""
+
+    def on_time(self, state: dict, now: datetime) -> tuple[Optional[dict], list[Alarm]]:
+        """Run when ``next_due(state) <= now``: the time-driven alarms (silence, missed routine)."""
+
+    def next_due(self, state: Optional[dict]) -> Optional[float]:
+        """Epoch seconds of the next time-driven check; None when there is none."""
+
+
+REGISTRY: dict[str, type] = {
+    "heat": HeatDetector,
+    "wiring": WiringDetector,
+    "activity": ActivityDetector,
+    "gateway": GatewayDetector,
+    "citizen": CitizenDetector,
 }
+
+
+def build_detectors(policies: Policies, devices: Mapping[str, Any] = {}) -> dict[str, list[Detector]]:
+    """Event type -> the detectors that read it, configured from ``policies.detectors``."""
+    by_type: dict[str, list[Detector]] = {}
+    for detector_class in REGISTRY.values():
+        detector = detector_class(policies, devices)
+        for event_type in detector.event_types:
+            by_type.setdefault(event_type, []).append(detector)
+    return by_type
 
 
 def detect(located: LocatedEvent, policies: Policies, now: datetime,
            devices: Mapping[str, Any] = {}) -> Optional[Alarm]:
-    """Run the detector registered for the event's type (None: no detector, or nothing found).
+    """The first release's call: one heat or wiring reading judged alone, no state kept.
 
-    The building type (from the event or the device registry) travels with the alarm, so run
-    cards can send e.g. a wooden-village alarm straight to joint dispatch.
+    Heat has one threshold here (``alarm_c``, no warning stage); wiring judges each reading
+    without persistence (its warning level is the first release's alarm level, 300 mA). Other
+    event types need state and give None.
     """
-    detector = DETECTORS.get(located.event.event_type)
-    if detector is None:
+    event_type = located.event.event_type
+    if event_type == "heat.reading":
+        detector: Detector = HeatDetector(policies, devices, single_threshold(policies.detectors.heat))
+    elif event_type == "wiring.reading":
+        detector = WiringDetector(policies, devices, single_reading(policies.detectors.wiring))
+    else:
         return None
-    return detector(located, policies, now, building_type_of(located, devices))
+    _, alarms = detector.on_event(None, located, now)
+    return alarms[0] if alarms else None
 
 
-__all__ = ["DETECTORS", "Detector", "detect"]
+__all__ = ["Detector", "REGISTRY", "build_detectors", "detect"]

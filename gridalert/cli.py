@@ -287,5 +287,17 @@ def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, 
     typer.echo(f"no outcome recorded within {wait:.0f} s; `gridalert incidents {incident_id}` shows it later")
 
 
+@app.command("eval")
+def eval_(seed: int = typer.Option(7, "--seed", help="the simulated district's random seed"),
+          residents: int = typer.Option(2000, "--residents", help="solitary elderly residents watched"),
+          cameras: int = typer.Option(1000, "--cameras", help="thermal cameras"),
+          monitors: int = typer.Option(1000, "--monitors", help="electrical fire monitors"),
+          days: int = typer.Option(28, "--days", help="days scored (after a warm-up in which routines are learned)")) -> None:
+    """Run the detectors over a simulated district with labelled emergencies; print the table."""
+    from gridalert.detectors.evaluate import eval_main
+
+    eval_main(seed, residents, cameras, monitors, days)
+
+
 def main() -> None:
     app()

@@ -6,9 +6,9 @@ detector in ``detectors/``. Readings models accept extra vendor fields but check
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Readings(BaseModel):
@@ -35,7 +35,53 @@ class WiringReadings(Readings):
     building_type: Optional[str] = None
 
 
+class ActivityReadings(Readings):
+    """``activity.reading``: a watched resident's meter or sensor (独居老人), or the grid worker's app.
+
+    Each reading carries the channels its device measures, over ``interval_s`` (else the time
+    since that device's previous reading): water and electricity used, door events (``out``/``in``
+    from a sensor that knows the direction), motion count. The grid worker's app sends ``away``
+    (true: the resident is known to be away; false: back) with ``resident``.
+    """
+
+    water_m3: Optional[float] = Field(default=None, ge=0, le=100, description="water used in the interval, m³")
+    power_kwh: Optional[float] = Field(default=None, ge=0, le=1000, description="electricity used in the interval, kWh")
+    door: Optional[Literal["open", "close", "out", "in"]] = None
+    motion: Optional[int] = Field(default=None, ge=0, description="motion detections in the interval")
+    interval_s: Optional[float] = Field(default=None, gt=0, le=86400)
+    away: Optional[bool] = None
+    resident: Optional[str] = Field(default=None, min_length=1)
+    gateway: Optional[str] = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "ActivityReadings":
+        if all(v is None for v in (self.water_m3, self.power_kwh, self.door, self.motion, self.away)):
+            raise ValueError("needs at least one of water_m3, power_kwh, door, motion, away")
+        return self
+
+
+class GatewayHeartbeat(Readings):
+    """``gateway.heartbeat``: a gateway says it is alive, and how many of its devices are online."""
+
+    gateway: str = Field(min_length=1)
+    devices_online: Optional[int] = Field(default=None, ge=0)
+    devices_total: Optional[int] = Field(default=None, ge=0)
+
+
+class CitizenReport(Readings):
+    """``citizen.report``: a resident's or volunteer's report (码上办, 随手拍); every one is an alarm."""
+
+    category: str = Field(min_length=1, max_length=64)
+    description: Optional[str] = Field(default=None, max_length=4000)
+    photo_url: Optional[str] = Field(default=None, max_length=2000)
+    report_id: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    reporter_contact: Optional[str] = Field(default=None, max_length=200, description="kept in the data, never paged")
+
+
 EVENT_TYPES: dict[str, type[Readings]] = {
     "heat.reading": HeatReadings,
     "wiring.reading": WiringReadings,
+    "activity.reading": ActivityReadings,
+    "gateway.heartbeat": GatewayHeartbeat,
+    "citizen.report": CitizenReport,
 }
