@@ -1,6 +1,7 @@
 """Grid-keyed state with durable deadlines: a Faust table plus a per-partition index of due times.
 
-Shared by the stages that keep timers (incident escalation, detectors that watch for silence).
+Shared by the stages that keep timers: incident escalation (keyed by grid) and the detectors that
+watch for silence (keyed by grid and subject).
 ``apply`` runs a pure step on one grid's state and keeps the index in step with it, between two
 awaits, so agents of the same partition never interleave inside it. The clock's tick asks
 ``due_keys`` which grids have something due on that partition: it reads the index, not every grid.
@@ -30,23 +31,32 @@ class TimedTable(Generic[S]):
     def get(self, key: str) -> Optional[S]:
         return self.state.get(key)
 
-    def apply(self, partition: int, key: str, step: Callable[[Optional[S]], tuple[S, list[Any]]],
+    def apply(self, partition: int, key: str, step: Callable[[Optional[S]], tuple[Optional[S], list[Any]]],
               late: Callable[[Any], Optional[float]] = lambda out: None) -> list[Any]:
-        """Run ``step`` on the grid's state; store it and its earliest deadline if it changed."""
+        """Run ``step`` on the key's state; store it (None: delete it) and its earliest deadline if it changed."""
         before = self.state.get(key)
         after, out = step(before)
         if after != before:
-            self.state[key] = after
+            if after is None:
+                self.state.pop(key, None)
+            else:
+                self.state[key] = after
             index = self.index.get(str(partition)) or DueIndex(due={}, counts={})
             due = self._next_due(after)
-            others = {k: v for k, v in index.due.items() if k != key}
-            index = index.derive(due={**others, **({key: due.timestamp()} if due else {})},
-                                 counts={**index.counts, key: list(self._counts(after))})
+            due_s = due.timestamp() if due else None
+            counts = list(self._counts(after))
             lateness = [s for s in (late(o) for o in out) if s is not None and s > LATE_GRACE_S]
-            if lateness:
-                index = index.derive(late_steps=index.late_steps + len(lateness),
-                                     max_late_s=max(index.max_late_s, *lateness))
-            self.index[str(partition)] = index
+            if index.due.get(key) != due_s or index.counts.get(key, [0, 0]) != counts or lateness:
+                # the index is written only when this key's deadline or counts moved: most readings
+                # change a detector's state but not when it is next due
+                due_map = {k: v for k, v in index.due.items() if k != key}
+                count_map = {k: v for k, v in index.counts.items() if k != key}
+                index = index.derive(due={**due_map, **({key: due_s} if due_s is not None else {})},
+                                     counts={**count_map, **({key: counts} if any(counts) else {})})
+                if lateness:
+                    index = index.derive(late_steps=index.late_steps + len(lateness),
+                                         max_late_s=max(index.max_late_s, *lateness))
+                self.index[str(partition)] = index
         return out
 
     def due_keys(self, partition: int, moment: datetime) -> list[str]:

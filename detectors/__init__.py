@@ -10,8 +10,7 @@ detector name to its class; ``build_detectors`` gives, per event type, the detec
 A detector never pages and never opens incidents; it explains its verdict in
 ``Alarm.explanation`` (the rule, the thresholds, the readings that fired it).
 
-``detect`` is the first release's stateless call (one reading judged alone); it stays until the
-detect agent keeps detector state.
+``detectors.stage.DetectStage`` runs them all over durable per-subject state for the detect agent.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from gridalert.config.model import Policies
 from gridalert.detectors.activity import ActivityDetector
 from gridalert.detectors.citizen import CitizenDetector
 from gridalert.detectors.gateway import GatewayDetector
-from gridalert.detectors.heat import HeatDetector, single_threshold
-from gridalert.detectors.wiring import WiringDetector, single_reading
+from gridalert.detectors.heat import HeatDetector
+from gridalert.detectors.wiring import WiringDetector
 from gridalert.streams.records import Alarm, LocatedEvent
 
 
@@ -65,23 +64,4 @@ def build_detectors(policies: Policies, devices: Mapping[str, Any] = {}) -> dict
     return by_type
 
 
-def detect(located: LocatedEvent, policies: Policies, now: datetime,
-           devices: Mapping[str, Any] = {}) -> Optional[Alarm]:
-    """The first release's call: one heat or wiring reading judged alone, no state kept.
-
-    Heat has one threshold here (``alarm_c``, no warning stage); wiring judges each reading
-    without persistence (its warning level is the first release's alarm level, 300 mA). Other
-    event types need state and give None.
-    """
-    event_type = located.event.event_type
-    if event_type == "heat.reading":
-        detector: Detector = HeatDetector(policies, devices, single_threshold(policies.detectors.heat))
-    elif event_type == "wiring.reading":
-        detector = WiringDetector(policies, devices, single_reading(policies.detectors.wiring))
-    else:
-        return None
-    _, alarms = detector.on_event(None, located, now)
-    return alarms[0] if alarms else None
-
-
-__all__ = ["Detector", "REGISTRY", "build_detectors", "detect"]
+__all__ = ["Detector", "REGISTRY", "build_detectors"]

@@ -175,18 +175,12 @@ class HeatDetector:
         route = self.policies.route(event.event_type)
         building = building_type_of(located, self.devices)
         klass = raised_klass(route.klass.value, building, self.rule.building_klass)
-        stage = "预警 warning" if facts["stage"] == 1 else "报警 alarm"
+        cn, en = ("预警", "warning") if facts["stage"] == 1 else ("报警", "alarm")
         return make_alarm(
             located, self.policies, now, alarm_id=f"{event.id}:{facts['rule']}", rule=facts["rule"],
             dedup_key=f"heat:{located.place.partition_key}:{what_of(located)}",
-            title=f"异常热源{stage} Abnormal heat {facts['temperature']:.1f} °C — {where_of(located)}"
+            title=f"异常热源{cn} Abnormal heat {en} {facts['temperature']:.1f} °C — {where_of(located)}"
                   + (f" — {zone}" if zone else ""),
             explanation=explain(facts, self.rule, event.device or event.source, building, klass, route.klass.value),
             severity=self.rule.warning_severity if facts["stage"] == 1 else route.severity, klass=klass,
             building_type=building)
-
-
-def single_threshold(rule: HeatRule) -> HeatRule:
-    """The rule as the first release had it: one threshold (``alarm_c``), no persistence, no rise."""
-    return rule.model_copy(update={"warning_c": rule.alarm_c, "persist_frames": 1, "persist_s": 0.0,
-                                   "rise_c_per_min": None, "baseline_max_raise_c": 0.0, "min_area_px": 0})

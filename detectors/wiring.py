@@ -163,17 +163,11 @@ class WiringDetector:
             parts.insert(1, f"household {household}")
         if building:
             parts.append(f"building: {building}")
-        stage = "报警 alarm" if worst["stage"] == 2 else "预警 warning"
+        cn, en = ("报警", "alarm") if worst["stage"] == 2 else ("预警", "warning")
         return make_alarm(
             located, self.policies, now, alarm_id=f"{event.id}:{worst['rule']}", rule=worst["rule"],
             dedup_key=f"wiring:{located.place.partition_key}:{what_of(located)}",
-            title=f"电气火灾隐患{stage} Fire-risk wiring — {where_of(located)}" + (f" — {circuit}" if circuit else ""),
+            title=f"电气火灾隐患{cn} Fire-risk wiring {en} — {where_of(located)}" + (f" — {circuit}" if circuit else ""),
             explanation="; ".join(parts) + f" (rule {worst['rule']})",
             severity=route.severity if worst["stage"] == 2 else rule.warning_severity, klass=klass,
             building_type=building)
-
-
-def single_reading(rule: WiringRule) -> WiringRule:
-    """The rule as the first release had it: every reading judged alone (no persistence)."""
-    return rule.model_copy(update={"persist_readings": 1, "devices": {
-        name: limits.model_copy(update={"persist_readings": 1}) for name, limits in rule.devices.items()}})

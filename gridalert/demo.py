@@ -1,9 +1,10 @@
 """The demo scenario: the 02:15 abnormal-heat alarm on an office tower, and what goes wrong around it.
 
 Plays a short script into a running pipeline and narrates what a duty officer would see:
-a normal reading (nothing), an alarm (an incident and a page to the grid head), the same event
-again (nothing new), a repeat reading (timeline only), malformed input and an unknown type
-(dead-letter topic), and a reading outside every grid (the district duty officer is paged).
+a normal reading (nothing), three hot frames (an incident and a page to the grid head), the same
+frame again (nothing new), a later hot reading of the same fire (nobody paged twice), malformed
+input and an unknown type (dead-letter topic), and hot frames outside every grid (the district
+duty officer is paged).
 """
 
 from __future__ import annotations
@@ -31,22 +32,33 @@ def heat(event_id: str, temperature: float, *, at: datetime, **where) -> dict:
 
 
 def scenario(run_id: str, now: datetime) -> list[tuple[str, bytes]]:
-    """(what a person should notice, message) pairs, in the order they are sent."""
+    """(what a person should notice, message) pairs, in the order they are sent.
+
+    The camera sends a frame every 5 s; the detector alarms after three frames at or above 50 °C
+    (``detectors.heat.persist_frames``), so one hot frame (a reflection) would page nobody.
+    """
     at = now.astimezone(BEIJING)
-    alarm = heat(f"demo-{run_id}-2", 63.5, at=at, device=CAMERA, zone="A座屋顶空调外机 rooftop AC unit")
+    frame = lambda n: at + timedelta(seconds=5 * n)  # noqa: E731
+    roof = {"device": CAMERA, "zone": "A座屋顶空调外机 rooftop AC unit"}
+    third = heat(f"demo-{run_id}-4", 63.5, at=frame(3), **roof)
+    gap = {"lon": GAP_POINT[0], "lat": GAP_POINT[1]}
     steps = [
-        ("normal reading 36.5 °C: nothing happens", heat(f"demo-{run_id}-1", 36.5, at=at, device=CAMERA)),
-        ("63.5 °C on the office tower: incident opened, grid head paged", alarm),
-        ("the same event again (gateway retry): nothing new", alarm),
-        ("58.0 °C a minute later: added to the open incident's timeline, nobody paged twice",
-         heat(f"demo-{run_id}-3", 58.0, at=at + timedelta(minutes=1), device=CAMERA)),
-        ("71.0 °C outside every grid: district duty officer paged (never dropped)",
-         heat(f"demo-{run_id}-4", 71.0, at=at, lon=GAP_POINT[0], lat=GAP_POINT[1])),
+        ("normal reading 36.5 °C: nothing happens", heat(f"demo-{run_id}-1", 36.5, at=frame(0), **roof)),
+        ("61.2 and 62.8 °C: hot, but not yet for three frames", heat(f"demo-{run_id}-2", 61.2, at=frame(1), **roof)),
+        (None, heat(f"demo-{run_id}-3", 62.8, at=frame(2), **roof)),
+        ("63.5 °C, the third hot frame: incident opened, grid head paged", third),
+        ("the same frame again (gateway retry): nothing new", third),
+        ("58.0 °C a minute later: the same fire, nobody paged twice",
+         heat(f"demo-{run_id}-5", 58.0, at=frame(12), **roof)),
+        ("69–71 °C for three frames outside every grid: district duty officer paged (never dropped)",
+         heat(f"demo-{run_id}-6", 69.0, at=frame(0), **gap)),
+        (None, heat(f"demo-{run_id}-7", 70.2, at=frame(1), **gap)),
+        (None, heat(f"demo-{run_id}-8", 71.0, at=frame(2), **gap)),
     ]
     messages = [(note, json.dumps(event, ensure_ascii=False).encode()) for note, event in steps]
     messages.append(("malformed JSON: dead-letter topic, with the reason", b'{"specversion": "1.0", "id": '))
     messages.append(("unknown type smoke.reading: dead-letter topic",
-                     json.dumps({**heat(f"demo-{run_id}-5", 40, at=at, device=CAMERA), "type": "smoke.reading"}).encode()))
+                     json.dumps({**heat(f"demo-{run_id}-9", 40, at=at, device=CAMERA), "type": "smoke.reading"}).encode()))
     return messages
 
 
@@ -60,7 +72,8 @@ def play(settings: Settings, district: DistrictConfig, *, say=print, wait_s: flo
     messages = scenario(run_id, datetime.now(timezone.utc))
     say("\nplaying the demo scenario:")
     for note, _ in messages:
-        say(f"  → {note}")
+        if note:
+            say(f"  → {note}")
     before = len(inbox_pages(settings.inbox_port))
     produce_events(settings.bootstrap_servers, [m for _, m in messages])
     expected = 2  # the grid head for the tower, the district duty officer for the gap

@@ -25,10 +25,11 @@ from gridalert.config.model import Policies
 from gridalert.incidents.lifecycle import OPEN, refusal
 from gridalert.incidents.policy import plan_for, start_tier
 from gridalert.incidents.routing import Responsibility, tier_above
-from gridalert.streams.records import (Alarm, Command, Deadline, DepartmentState, GridIncidents, IncidentEvent,
-                                       IncidentState, Silence)
+from gridalert.streams.records import (TIERS, Alarm, Command, Deadline, DepartmentState, GridIncidents,
+                                       IncidentEvent, IncidentState, Silence)
 
-SEEN_LIMIT = 2048  # event and command ids remembered per grid; far more than a grid sees between replays
+SEEN_LIMIT = 2048  # alarm and command ids remembered per grid; far more than a grid sees between replays
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
 CLOSED_KEPT = timedelta(days=7)  # closed incidents stay in state this long: rating, reopening
 SYSTEM = "gridalert"
 
@@ -37,8 +38,15 @@ REPAGE, CLIMB, DEPT_REPAGE, DEPT_CLIMB, JOINT_CLOCK, SILENCE_END = (
 
 
 def incident_id_for(alarm: Alarm) -> str:
-    digest = hashlib.sha256(f"{alarm.dedup_key}|{alarm.event.id}".encode()).hexdigest()[:10]
+    digest = hashlib.sha256(f"{alarm.dedup_key}|{alarm.id}".encode()).hexdigest()[:10]
     return f"INC-{alarm.event.time.strftime('%Y%m%d')}-{digest}"
+
+
+def outranks(severity: str, than: str) -> bool:
+    """Is ``severity`` graver than ``than``? Unknown names rank with neither."""
+    if severity not in SEVERITY_ORDER or than not in SEVERITY_ORDER:
+        return False
+    return SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(than)
 
 
 def empty_state() -> GridIncidents:
@@ -137,9 +145,9 @@ class Book:
                  now: datetime) -> tuple[GridIncidents, list[IncidentEvent]]:
         """Open an incident for a new alarm, add a repeat to the open one, or record an inhibited alarm."""
         state = copy.deepcopy(state) if state is not None else empty_state()
-        if alarm.event.id in state.seen:
+        if alarm.id in state.seen:
             return state, []
-        self._remember(state, alarm.event.id)
+        self._remember(state, alarm.id)
         self._prune(state, now)
         out: list[IncidentEvent] = []
         current_id = state.open_keys.get(alarm.dedup_key)
@@ -152,8 +160,11 @@ class Book:
             return state, out
         if current_id is not None:
             inc = state.incidents[current_id]
-            self._emit(inc, "alarm_repeated", now, out, alarm_count=inc.last.alarm_count + 1,
-                       detail=f"repeated by event {alarm.event.id}: {alarm.explanation}")
+            if outranks(alarm.severity, inc.last.severity):
+                self._raise(inc, alarm, now, out)
+            else:
+                self._emit(inc, "alarm_repeated", now, out, alarm_count=inc.last.alarm_count + 1,
+                           detail=f"repeated by event {alarm.event.id}: {alarm.explanation}")
             return state, out
         gateway_incident = next((inc for inc in state.incidents.values()
                                  if alarm.gateway and inc.inhibits_gateway == alarm.gateway
@@ -165,6 +176,24 @@ class Book:
             return state, out
         self._open(state, alarm, now, out)
         return state, out
+
+    def _raise(self, inc: IncidentState, alarm: Alarm, now: datetime, out: list[IncidentEvent]) -> None:
+        """A graver alarm for an open incident (a warning became an alarm): raise its severity, and
+        dispatch it afresh when that severity starts at a higher tier or brings in a run card."""
+        self._emit(inc, "raised", now, out, alarm_count=inc.last.alarm_count + 1, severity=alarm.severity,
+                   klass=alarm.klass, title=alarm.title, explanation=alarm.explanation,
+                   detail=f"raised to {alarm.severity} by event {alarm.event.id}: {alarm.explanation}")
+        if inc.last.status not in OPEN or inc.silenced_until is not None and inc.silenced_until > now:
+            return
+        plan = plan_for(alarm, self.policies)
+        if TIERS.index(plan.start_tier) > TIERS.index(inc.last.tier) and inc.last.status in ("new", "dispatched"):
+            assignment = self.who.assign(alarm.place, plan.start_tier)
+            self._dispatch(inc, assignment.tier, now, out, kind="escalated",
+                           detail=f"severity {alarm.severity} starts at {plan.start_tier}: {assignment.note}")
+        if plan.run_card is not None:
+            missing = [d for d in plan.run_card.departments if d not in inc.departments]
+            if missing:
+                self._dispatch_departments(inc, missing, now, out, plan.run_card.name)
 
     def _open(self, state: GridIncidents, alarm: Alarm, now: datetime, out: list[IncidentEvent]) -> None:
         incident_id = incident_id_for(alarm)

@@ -18,7 +18,8 @@ from gridalert.streams.records import DispatchOrder, IncidentEvent
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 LEAD_KINDS = {"dispatched": "", "repaged": "[再次 again] ", "escalated": "[升级 escalated] ",
-              "reassigned": "[改派 reassigned] ", "unsilenced": "[静默结束 silence over] "}
+              "reassigned": "[改派 reassigned] ", "unsilenced": "[静默结束 silence over] ",
+              "raised": "[升级为报警 raised] "}
 DEPT_KINDS = {"dept_dispatched": "", "dept_repaged": "[再次 again] ", "dept_escalated": "[升级 escalated] "}
 LEADER_KINDS = {"joint_clock_breached": "[联合处置超时 joint response late] "}
 
@@ -43,7 +44,8 @@ def make_order(event: IncidentEvent, responsibility: Responsibility,
     accept = f"gridalert command accept {event.incident_id} --by <your id>"
     if event.kind in LEAD_KINDS:
         prefix, tier = LEAD_KINDS[event.kind], event.tier
-        people = [event.assignee] if event.kind == "reassigned" and event.assignee else \
+        # a reassignment, or a raised incident someone has accepted, pages that person alone
+        people = [event.assignee] if event.kind in ("reassigned", "raised") and event.assignee else \
             [p.id for p in responsibility.at(tier, event.place)]
         timeout = policies.tiers[tier].accept_timeout_s
         department = None

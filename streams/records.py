@@ -203,14 +203,19 @@ class GridIncidents(faust.Record, **RECORD_OPTIONS):
     seen: list[str]
 
 
-class DetectorGrid(faust.Record, **RECORD_OPTIONS):
-    """The detect stage's durable state for one grid: each subject's detector state.
+class DetectorState(faust.Record, **RECORD_OPTIONS):
+    """The detect stage's durable state for one subject of one grid (table key
+    ``<grid key>|<detector>|<subject>``: a camera, a monitor, a resident, a gateway).
 
-    Keys are ``<detector>|<subject>`` (a device, a resident, a gateway); values are the
-    detectors' own plain JSON state, so a restarted worker knows who has been silent since when.
+    ``state`` is the detector's own plain JSON data, deadlines included, so a restarted worker
+    knows who has been silent since when; ``seen`` holds the latest event ids applied, so a
+    gateway's retry is not counted as a second reading.
     """
 
-    subjects: dict[str, dict]
+    detector: str
+    subject: str
+    state: dict
+    seen: list[str]
 
 
 class DueIndex(faust.Record, **RECORD_OPTIONS):

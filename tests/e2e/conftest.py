@@ -79,15 +79,23 @@ def edit_yaml(path: Path, change: Callable[[dict], None]) -> None:
 
 
 def write_config(directory: Path, receiver: Receiver, policies: Callable[[dict], None] = lambda d: None) -> Path:
-    """The sample district, with every person's channel pointed at ``receiver``."""
+    """The sample district, with every person's channel pointed at ``receiver`` and alarms raised
+    by one reading; ``policies`` edits policies.yaml further."""
     shutil.copytree(SAMPLE_CONFIG_DIR, directory)
 
     def point_at_receiver(roster: dict) -> None:
         for person in roster["staff"]:
             person["channels"] = [receiver.url_for(person["id"])]
 
+    def one_reading_alarms(document: dict) -> None:
+        # these tests are about what happens after an alarm: one hot reading is enough to raise
+        # it (tests of the detectors' persistence set their own)
+        document["detectors"]["heat"]["persist_frames"] = 1
+        document["detectors"]["wiring"]["persist_readings"] = 1
+        policies(document)
+
     edit_yaml(directory / "roster.yaml", point_at_receiver)
-    edit_yaml(directory / "policies.yaml", policies)
+    edit_yaml(directory / "policies.yaml", one_reading_alarms)
     return directory
 
 

@@ -61,8 +61,8 @@ def test_demo_pages_the_grid_head_and_the_district_duty_officer(env):
     try:
         command.wait_for("running — press Ctrl-C to stop", timeout_s=180)
         assert "pages received by the inbox (2)" in command.output, command.output
-        assert "(grid_head, GSH-JHY-01-03): 异常热源 Abnormal heat 63.5 °C" in command.output
-        assert "(district_duty, 观山湖区): 异常热源 Abnormal heat 71.0 °C" in command.output
+        assert "(grid_head, GSH-JHY-01-03): 异常热源报警 Abnormal heat alarm 63.5 °C" in command.output
+        assert "(district_duty, 观山湖区): 异常热源报警 Abnormal heat alarm 71.0 °C" in command.output
         assert command.interrupt() == 0
     finally:
         command.kill()

@@ -4,10 +4,10 @@ two departments and a district leader."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from gridalert.config.model import Policies, Roster
-from gridalert.detectors import detect
+from gridalert.detectors.stage import DetectStage
 from gridalert.incidents.book import Book
 from gridalert.incidents.routing import Responsibility
 from gridalert.streams.records import Alarm, Command, LocatedEvent, Place, ValidEvent
@@ -52,6 +52,30 @@ def reading(event_id: str, temperature: float = 63.5, place: Place = TOWER, devi
     event = ValidEvent(id=event_id, event_type=event_type, source="urn:gw", time=T0, lon=106.631, lat=26.621,
                        data=data, device=device)
     return LocatedEvent(event=event, place=place)
+
+
+def one_reading(policies: Policies) -> Policies:
+    """The policies with every reading judged alone: heat at one threshold (``alarm_c``) with no
+    persistence, rise or baseline; wiring without persistence. Book and routing tests start here."""
+    heat = policies.detectors.heat.model_copy(update={
+        "warning_c": policies.detectors.heat.alarm_c, "persist_frames": 1, "persist_s": 0.0,
+        "rise_c_per_min": None, "baseline_max_raise_c": 0.0, "min_area_px": 0})
+    wiring = policies.detectors.wiring
+    wiring = wiring.model_copy(update={"persist_readings": 1, "devices": {
+        name: limits.model_copy(update={"persist_readings": 1}) for name, limits in wiring.devices.items()}})
+    return policies.model_copy(update={"detectors": policies.detectors.model_copy(
+        update={"heat": heat, "wiring": wiring})})
+
+
+def detect(located: LocatedEvent, policies: Policies = POLICIES, now: datetime = T0,
+           devices: Mapping[str, Any] = {}) -> Optional[Alarm]:
+    """The alarm one reading raises on its own (see ``one_reading``), or None."""
+    stage = DetectStage(one_reading(policies), devices)
+    for _, detector in stage.reads(located):
+        _, alarms = stage.on_event(detector, None, located, now)
+        if alarms:
+            return alarms[0]
+    return None
 
 
 def alarm(event_id: str = "e-1", **kwargs) -> Alarm:

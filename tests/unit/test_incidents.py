@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 
 from gridalert.config.model import Policies
-from gridalert.detectors import detect
 from gridalert.incidents.dispatch import make_order
 from gridalert.incidents.policy import plan_for
 from gridalert.incidents.routing import Responsibility
 from gridalert.streams.records import Place
-from tests.support.district import (GAP, POLICIES, ROSTER, T0, alarm, book, reading, wooden_village_wiring)
+from tests.support.district import (GAP, POLICIES, ROSTER, T0, alarm, book, detect, reading,
+                                    wooden_village_wiring)
 
 
 @pytest.mark.parametrize("temperature, fires", [(49.9, False), (50.0, True), (63.5, True)])

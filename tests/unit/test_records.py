@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from gridalert.streams.records import (Alarm, Command, DeadLetter, Deadline, Delivery, DepartmentState, DetectorGrid,
+from gridalert.streams.records import (Alarm, Command, DeadLetter, Deadline, Delivery, DepartmentState, DetectorState,
                                        DispatchOrder,
                                        DueIndex, GridIncidents, IncidentEvent, IncidentState, LocatedEvent,
                                        PartitionAudit, Place, Silence, Tick, ValidEvent)
@@ -42,7 +42,8 @@ RECORDS = [
     PartitionAudit(id="gridalert:0", partition=0, at=AT, open_incidents=1, pending_steps=2, overdue_steps=0,
                    max_overdue_s=0.0),
     DueIndex(due={"G-1": 1.5}, counts={"G-1": [1, 2]}),
-    DetectorGrid(subjects={"activity|r-1": {"last_seen": "2026-11-22T18:15:00+00:00", "channels": {"water": 0.01}}}),
+    DetectorState(detector="activity", subject="activity:r-1", seen=["e-1"],
+                  state={"seen_at": 1763830500.0, "water": [[1763830500.0, 0.01]], "away": None}),
     DispatchOrder(id="I-1:2", incident_id="I-1", step=2, tier="grid", title="t", body="b", place=PLACE,
                   responders=["gh-1"], issued_at=AT, accept_by=AT),
     Delivery(id="I-1:2:gh-1:json-0", incident_id="I-1", step=2, person_id="gh-1", channel="json-0", ok=True,
