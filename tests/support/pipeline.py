@@ -80,3 +80,11 @@ def timeline_once(sessions, incident_id: str, ready, *, what: str, timeout_s: fl
         return steps if ready(steps) else None
 
     return wait_until(read, timeout_s=timeout_s, what=what)
+
+
+def reading(event_type: str, *, lon: float, lat: float, at: datetime | None = None,
+            event_id: str | None = None, **data) -> dict:
+    """Any event type as a gateway sends it (structured CloudEvents JSON, Beijing time)."""
+    return {"specversion": "1.0", "id": event_id or f"r-{uuid.uuid4().hex[:10]}", "source": "urn:test:gw",
+            "type": event_type, "time": (at or datetime.now(BEIJING)).isoformat(),
+            "data": {"lon": lon, "lat": lat, **data}}
