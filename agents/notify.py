@@ -4,6 +4,9 @@ The sent-log is a Faust table keyed ``<order id>:<person id>``, checked before p
 written (and flushed to its changelog) right after a page got through, so a replayed order pages
 nobody twice; only a worker killed in the milliseconds between a page and that flush pages again. People of one order
 are paged concurrently (bounded); each person's channels are tried in order until one succeeds.
+
+``gridalert.reply`` reads ``gridalert.incidents`` for closed citizen reports and tells the reporter
+the outcome once (``incidents/reply.py``), through the same sent-log.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import asyncio
 import logging
 
 from gridalert.agents.boundary import guard, now
-from gridalert.notifiers import AppriseChannel, channel_name, page_person
+from gridalert.incidents.reply import REPORTER, reply_for
+from gridalert.notifiers import AppriseChannel, channel_name, deliver, page_person
 from gridalert.streams.app import Stage
 from gridalert.streams.cloudevents import Rejected
 from gridalert.streams.records import Delivery, DispatchOrder
@@ -69,3 +73,26 @@ def register(stage: Stage) -> None:
                     await stage.app.producer.flush()
                 for delivery in deliveries:
                     await topics.deliveries.send(key=order.place.partition_key, value=delivery)
+
+    @stage.app.agent(topics.incidents, name="gridalert.reply")
+    async def reply(stream):
+        async for event in stream.events():
+            async with guard(event, "reply", topics.dead_letters):
+                step = event.value
+                try:
+                    found = reply_for(step, config.roster.reporter_reply)
+                except LookupError as problem:
+                    raise Rejected(str(problem)) from None
+                if found is None or found.sent_key in sent_log:
+                    continue
+                name = channel_name(found.url, 0)
+                result, attempts = await deliver(AppriseChannel(found.url, name, timeout_s=paging.timeout_s),
+                                                 found.title, found.body, attempts=paging.attempts,
+                                                 backoff_s=paging.backoff_s)
+                if result.ok:
+                    sent_log[found.sent_key] = name
+                    await stage.app.producer.flush()
+                await topics.deliveries.send(key=step.place.partition_key, value=Delivery(
+                    id=f"{step.incident_id}:{step.seq}:{REPORTER}:{name}", incident_id=step.incident_id,
+                    step=step.seq, person_id=REPORTER, channel=name, ok=result.ok, attempts=attempts, at=now(),
+                    error=result.error))

@@ -80,6 +80,11 @@ def _expand_channels(path: Path, document: Any, environ: Mapping[str, str]) -> N
                 if unset:
                     problems.append((f"staff[{i}] (id {person.get('id')}).channels[{j}]",
                                      f"environment variable {', '.join(unset)} is not set"))
+    reply = document.get("reporter_reply") if isinstance(document, dict) else None
+    if isinstance(reply, str):
+        document["reporter_reply"], unset = expand_environment(reply, environ)
+        if unset:
+            problems.append(("reporter_reply", f"environment variable {', '.join(unset)} is not set"))
     if problems:
         raise ConfigError(path, problems)
 

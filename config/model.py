@@ -68,6 +68,16 @@ class Person(Strict):
 
 class Roster(Strict):
     staff: list[Person] = Field(min_length=1)
+    reporter_reply: Optional[str] = Field(
+        default=None, description="apprise URL that tells a citizen reporter the outcome; {contact} is "
+                                  "replaced by the report's reporter_contact (e.g. an SMS gateway)")
+
+    @field_validator("reporter_reply")
+    @classmethod
+    def _names_the_contact(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and "{contact}" not in value:
+            raise ValueError("reporter_reply must contain {contact}, where the reporter's contact goes")
+        return value
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Roster":

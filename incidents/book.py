@@ -42,6 +42,12 @@ def incident_id_for(alarm: Alarm) -> str:
     return f"INC-{alarm.event.time.strftime('%Y%m%d')}-{digest}"
 
 
+def reply_to(alarm: Alarm) -> Optional[str]:
+    """The contact of the citizen who reported it, to tell them the outcome."""
+    contact = alarm.event.data.get("reporter_contact") if alarm.event.event_type == "citizen.report" else None
+    return str(contact).strip() or None if contact else None
+
+
 def outranks(severity: str, than: str) -> bool:
     """Is ``severity`` graver than ``than``? Unknown names rank with neither."""
     if severity not in SEVERITY_ORDER or than not in SEVERITY_ORDER:
@@ -203,7 +209,8 @@ class Book:
             tier=plan.start_tier, at=now, actor=SYSTEM, detail=alarm.explanation,
             event_type=alarm.event.event_type, title=alarm.title, severity=alarm.severity, klass=alarm.klass,
             dedup_key=alarm.dedup_key, place=alarm.place, lon=alarm.event.lon, lat=alarm.event.lat,
-            opened_at=now, source_event_id=alarm.event.id, explanation=alarm.explanation)
+            opened_at=now, source_event_id=alarm.event.id, explanation=alarm.explanation,
+            reply_to=reply_to(alarm))
         inc = IncidentState(last=first, token=1, repages=0, deadlines=[], departments={},
                             inhibits_gateway=alarm.inhibits_gateway)
         out.append(first)

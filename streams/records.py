@@ -139,6 +139,7 @@ class IncidentEvent(faust.Record, **RECORD_OPTIONS):
     rating: Optional[int] = None
     rating_comment: Optional[str] = None
     late_s: Optional[float] = None
+    reply_to: Optional[str] = None  # a citizen reporter's contact: told the outcome, never paged or stored
 
 
 class Deadline(faust.Record, **RECORD_OPTIONS):

@@ -79,13 +79,15 @@ def edit_yaml(path: Path, change: Callable[[dict], None]) -> None:
 
 
 def write_config(directory: Path, receiver: Receiver, policies: Callable[[dict], None] = lambda d: None) -> Path:
-    """The sample district, with every person's channel pointed at ``receiver`` and alarms raised
+    """The sample district, with every person's channel (and the reply to citizen reporters)
+    pointed at ``receiver``, and alarms raised
     by one reading; ``policies`` edits policies.yaml further."""
     shutil.copytree(SAMPLE_CONFIG_DIR, directory)
 
     def point_at_receiver(roster: dict) -> None:
         for person in roster["staff"]:
             person["channels"] = [receiver.url_for(person["id"])]
+        roster["reporter_reply"] = receiver.url_for("reporter-{contact}")
 
     def one_reading_alarms(document: dict) -> None:
         # these tests are about what happens after an alarm: one hot reading is enough to raise

@@ -12,8 +12,9 @@ import uuid
 
 import pytest
 
-from gridalert.store import get_timeline
-from tests.support.pipeline import chain_of, heat, incidents_where, point_in, reading, send, timeline_once
+from gridalert.store import get_timeline, list_deliveries
+from tests.support.pipeline import (chain_of, gridalert_command, heat, incidents_where, point_in, reading, send,
+                                    timeline_once)
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -143,3 +144,19 @@ def test_a_citizen_report_becomes_an_incident_of_its_category_without_paging_the
     with sessions() as session:
         assert [s.kind for s in get_timeline(incident.id, session=session)][:1] == ["opened"]
     assert not pipeline.receiver.pages_for(head)
+
+    for action, person, *more in [("accept", township), ("resolve", township), ("verify", "dd-GSH-1"),
+                                  ("close", "dd-GSH-1", "--reason", "fixed")]:
+        result = gridalert_command(pipeline, action, incident.id, "--by", person, *more)
+        assert result.returncode == 0, result.stdout + result.stderr
+    [told] = wait_until(lambda: pipeline.receiver.pages_for("reporter-13800001234"), timeout_s=60,
+                        what="the outcome sent to the reporter")
+    assert "已处置 fixed" in told["message"] and "消防通道堵塞" in told["title"]
+    deliveries = wait_until(lambda: [d for d in delivered(sessions, incident.id) if d.person_id == "reporter"],
+                            timeout_s=30, what="the reply's delivery row")
+    assert deliveries[0].ok and deliveries[0].channel == "json-0"
+
+
+def delivered(sessions, incident_id):
+    with sessions() as session:
+        return list_deliveries(incident_id, session=session)

@@ -100,3 +100,15 @@ def test_a_channel_naming_an_unset_variable_is_a_config_error(config_dir):
         load_config(config_dir, environ={})
     assert "roster.yaml: staff[0]" in caught.value.render()
     assert "channels[0]: environment variable WECOM_KEY is not set" in caught.value.render()
+
+
+def test_the_reply_to_citizen_reporters_reads_the_environment_and_must_name_the_contact(config_dir):
+    district = load_config(config_dir, environ={"GRIDALERT_INBOX_PORT": "9001"})
+    assert district.roster.reporter_reply == "json://127.0.0.1:9001/inbox/reporter-{contact}"
+    edit_yaml(config_dir / "roster.yaml", lambda d: d.update(reporter_reply="json://${SMS_GW}/send"))
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(config_dir, environ={})
+    assert "reporter_reply: environment variable SMS_GW is not set" in caught.value.render()
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(config_dir, environ={"SMS_GW": "gw"})
+    assert "reporter_reply must contain {contact}" in caught.value.render()
