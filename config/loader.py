@@ -144,6 +144,14 @@ def _check_roster(path: Path, roster: Roster, grids: GridMap, policies: Optional
         raise ConfigError(path, problems)
 
 
+def _check_policy_areas(path: Path, policies: Policies, grids: GridMap) -> None:
+    areas = {name for info in grids.grids.values() for name in (info.grid_id, info.village, info.township)}
+    problems = [(f"detectors.areas.{name}", f"{name!r} is no grid, village or township of {GRIDS}")
+                for name in sorted(policies.detectors.areas) if name not in areas]
+    if problems:
+        raise ConfigError(path, problems)
+
+
 def _check_url_with_apprise(url: str) -> Optional[str]:
     from gridalert.notifiers.channel import AppriseChannel
 
@@ -177,6 +185,8 @@ def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = 
     devices = attempt(lambda: _parse(directory / DEVICES, Devices, required=False))
     if grids is not None and roster is not None:
         attempt(lambda: _check_roster(directory / ROSTER, roster, grids, policies, check_url))
+    if grids is not None and policies is not None:
+        attempt(lambda: _check_policy_areas(directory / POLICIES, policies, grids))
     if errors:
         raise ConfigErrors(errors)
     return DistrictConfig(

@@ -8,10 +8,11 @@ check one file each; rules that span files (a roster area that names no grid) li
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from gridalert.streams.records import TIERS
 
@@ -253,12 +254,51 @@ class CitizenRule(Strict):
     categories: dict[str, CitizenCategory] = Field(default_factory=dict)
 
 
+class AreaDetectors(Strict):
+    """One area's thresholds (a grid id, village or township): only the keys that differ, e.g. a
+    village that alarms on 24 h of silence (Taicang practice) instead of 12 h."""
+
+    heat: dict[str, Any] = Field(default_factory=dict)
+    wiring: dict[str, Any] = Field(default_factory=dict)
+    activity: dict[str, Any] = Field(default_factory=dict)
+    gateway: dict[str, Any] = Field(default_factory=dict)
+
+
 class Detectors(Strict):
     heat: HeatRule = HeatRule()
     wiring: WiringRule = WiringRule()
     activity: ActivityRule = ActivityRule()
     gateway: GatewayRule = GatewayRule()
     citizen: CitizenRule = CitizenRule()
+    areas: dict[str, AreaDetectors] = Field(default_factory=dict, description="per-area overrides; the "
+                                            "smallest area of an event that has one wins (grid, village, township)")
+
+    @model_validator(mode="after")
+    def _areas_are_valid_rules(self) -> "Detectors":
+        for name in sorted(self.areas):
+            self.for_area(name)
+        return self
+
+    def area_of(self, *areas: Optional[str]) -> Optional[str]:
+        """The first of ``areas`` (smallest first) that has overrides."""
+        return next((a for a in areas if a and a in self.areas), None)
+
+    def for_area(self, name: Optional[str]) -> "Detectors":
+        """These thresholds with the area's overrides applied (itself when the area has none)."""
+        overrides = self.areas.get(name or "")
+        if overrides is None:
+            return self
+        merged = {}
+        for detector in ("heat", "wiring", "activity", "gateway"):
+            changes = getattr(overrides, detector)
+            base = getattr(self, detector)
+            try:
+                merged[detector] = type(base).model_validate({**base.model_dump(), **changes}) if changes else base
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                raise ValueError(f"areas.{name}.{detector}{'.' + where if where else ''}: {first['msg']}") from None
+        return self.model_copy(update={**merged, "areas": {}})
 
 
 class Route(Strict):

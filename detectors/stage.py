@@ -30,13 +30,27 @@ def key_of(located: LocatedEvent, detector: str, subject: str) -> str:
 
 class DetectStage:
     def __init__(self, policies: Policies, devices: Mapping[str, Any] = {}):
-        self.by_type = build_detectors(policies, devices)
-        self.by_name = {d.name: d for found in self.by_type.values() for d in found}
+        self.policies, self.devices = policies, devices
+        self._built: dict[Optional[str], dict[str, list]] = {}
+
+    def detectors(self, area: Optional[str]) -> dict[str, list]:
+        """Event type -> detectors, with ``area``'s overrides (``detectors.areas``) applied."""
+        if area not in self._built:
+            policies = self.policies
+            if area is not None:
+                policies = policies.model_copy(update={"detectors": policies.detectors.for_area(area)})
+            self._built[area] = build_detectors(policies, self.devices)
+        return self._built[area]
+
+    def _by_name(self, area: Optional[str], name: str):
+        return next((d for found in self.detectors(area).values() for d in found if d.name == name), None)
 
     def reads(self, located: LocatedEvent) -> list[tuple[str, Any]]:
-        """(table key, detector) for each detector that reads this event."""
+        """(table key, detector) for each detector that reads this event, with its area's thresholds."""
+        place = located.place
+        area = self.policies.detectors.area_of(place.grid_id, place.village, place.township)
         return [(key_of(located, d.name, d.subject(located)), d)
-                for d in self.by_type.get(located.event.event_type, [])]
+                for d in self.detectors(area).get(located.event.event_type, [])]
 
     def on_event(self, detector, record: Optional[DetectorState], located: LocatedEvent,
                  now: datetime) -> tuple[Optional[DetectorState], list[Alarm]]:
@@ -48,14 +62,15 @@ class DetectStage:
         if state is None:
             return None, alarms
         seen = ([*record.seen, event_id] if record is not None else [event_id])[-SEEN_LIMIT:]
-        return DetectorState(detector=detector.name, subject=detector.subject(located), state=state,
-                             seen=seen), alarms
+        place = located.place
+        return DetectorState(detector=detector.name, subject=detector.subject(located), state=state, seen=seen,
+                             area=self.policies.detectors.area_of(place.grid_id, place.village, place.township)), alarms
 
     def on_time(self, record: Optional[DetectorState], now: datetime) -> tuple[Optional[DetectorState], list[Alarm]]:
         """Run the subject's time-driven rules when its deadline has come."""
-        if record is None or record.detector not in self.by_name:
+        detector = None if record is None else self._by_name(record.area, record.detector)
+        if detector is None:
             return record, []
-        detector = self.by_name[record.detector]
         due = detector.next_due(record.state)
         if due is None or not is_due(due, now):
             return record, []
@@ -65,9 +80,10 @@ class DetectStage:
         return record.derive(state=state), alarms
 
     def next_due(self, record: Optional[DetectorState]) -> Optional[datetime]:
-        if record is None or record.detector not in self.by_name:
+        detector = None if record is None else self._by_name(record.area, record.detector)
+        if detector is None:
             return None
-        due = self.by_name[record.detector].next_due(record.state)
+        due = detector.next_due(record.state)
         return None if due is None else at(due)
 
     def counts(self, record: Optional[DetectorState]) -> tuple[int, int]:

@@ -209,7 +209,8 @@ class DetectorState(faust.Record, **RECORD_OPTIONS):
     ``<grid key>|<detector>|<subject>``: a camera, a monitor, a resident, a gateway).
 
     ``state`` is the detector's own plain JSON data, deadlines included, so a restarted worker
-    knows who has been silent since when; ``seen`` holds the latest event ids applied, so a
+    knows who has been silent since when (``area`` names the overrides its thresholds came from, if
+    any); ``seen`` holds the latest event ids applied, so a
     gateway's retry is not counted as a second reading.
     """
 
@@ -217,6 +218,7 @@ class DetectorState(faust.Record, **RECORD_OPTIONS):
     subject: str
     state: dict
     seen: list[str]
+    area: Optional[str] = None  # the area whose thresholds (detectors.areas) apply
 
 
 class DueIndex(faust.Record, **RECORD_OPTIONS):

@@ -112,3 +112,17 @@ def test_the_reply_to_citizen_reporters_reads_the_environment_and_must_name_the_
     with pytest.raises(ConfigErrors) as caught:
         load_config(config_dir, environ={"SMS_GW": "gw"})
     assert "reporter_reply must contain {contact}" in caught.value.render()
+
+
+def test_detector_overrides_name_a_known_area_and_valid_thresholds(config_dir):
+    edit_yaml(config_dir / "policies.yaml", lambda d: d["detectors"].update(areas={
+        "no-such-village": {"activity": {"window_s": 86400}}}))
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(config_dir, environ={})
+    assert "policies.yaml: detectors.areas.no-such-village" in caught.value.render()
+    assert "is no grid, village or township" in caught.value.render()
+    edit_yaml(config_dir / "policies.yaml", lambda d: d["detectors"].update(areas={
+        "朱昌镇": {"heat": {"warning_c": 60}}}))
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(config_dir, environ={})
+    assert "areas.朱昌镇.heat" in caught.value.render() and "warning_c 60.0 is above alarm_c 50.0" in caught.value.render()

@@ -163,3 +163,17 @@ def test_a_raise_to_a_severity_that_starts_higher_dispatches_to_that_tier():
              for a in worker.send(located(f"tc-1-{n}", T0 + timedelta(seconds=5 * n), temperature_c=t))]
     state, out = incidents.on_alarm(state, alarm[0], T0 + timedelta(seconds=30))
     assert [(e.kind, e.tier) for e in out] == [("raised", "grid"), ("escalated", "township")]
+
+
+def test_an_area_with_its_own_window_keeps_it_for_its_residents_only():
+    policies = Policies.model_validate({"detectors": {
+        "activity": {"window_s": 3600, "routine": False},
+        "areas": {"金融城社区": {"activity": {"window_s": 7200}}}}})
+    village = Worker(policies)
+    activity(village, 1, T0, water_m3=0.05, motion=3)  # TOWER is in 金融城社区
+    other = Worker(policies)
+    other.send(located("hub-7-1", T0, event_type="activity.reading", device="hub-7", place=GAP, water_m3=0.05,
+                       motion=3, interval_s=1800))
+    assert [a.rule for a in other.tick(T0 + timedelta(hours=1, seconds=1))] == ["activity.silence"]
+    assert village.tick(T0 + timedelta(hours=1, seconds=1)) == []  # restored state keeps its area's window
+    assert [a.rule for a in village.tick(T0 + timedelta(hours=2, seconds=1))] == ["activity.silence"]
