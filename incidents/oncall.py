@@ -1,0 +1,286 @@
+"""Who is on duty (值班) now: duty schedules evaluated at an instant.
+
+For routing, one call::
+
+    on_duty(schedules: Schedules | Iterable[Schedule] | None, area: str, role: Role | str,
+            at: datetime) -> list[str]
+
+gives the roster ids on duty for ``role`` in ``area`` at the aware instant ``at``, in schedule
+order. ``[]`` means the schedule names nobody — either there is no schedule for that area and
+role, or the schedule has a gap (a layer that has not started yet or has ended). In both cases
+the caller should page as it did before schedules existed (everyone with the role in the area),
+so a gap in a schedule never pages fewer people than no schedule at all. ``who_is_on_call`` gives
+the same answer with the reasons (which layer or override, since and until when, the next
+handover) for ``gridalert oncall`` and for an incident's timeline.
+
+The rules, in the schedule's time zone:
+
+- A handover is an instant: at exactly the handover time the next member is on duty.
+- A handover at a local time the clock skips (spring forward) happens when the clock jumps past
+  it; a local time the clock shows twice (fall back) means its first occurrence. In general a
+  local time stands for the first instant at which the wall clock reads that time or later.
+  Every day (or week) has exactly one handover, so shifts around a time change are an hour
+  shorter or longer, never skipped or doubled.
+- Overrides win over the rotation in [from, until): while any override is active, the people of
+  the active overrides are on duty and the rotation is not.
+
+Pure: no I/O, no clock reading (``at`` is an argument), no roster look-ups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Optional
+from zoneinfo import ZoneInfo
+
+from gridalert.config.model import Role
+from gridalert.config.schedules import PERIOD_DAYS, Layer, Override, Schedule, Schedules
+
+UTC = timezone.utc
+
+
+def wall_clock_instant(local: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant (UTC) at which the wall clock of ``zone`` reads ``local`` or later.
+
+    An ordinary local time maps to its one instant; a repeated one (fall back) to its first
+    occurrence; a skipped one (spring forward) to the instant the clock jumps over it.
+    """
+    local = local.replace(tzinfo=None)
+    earliest_reading = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if _wall(earliest_reading, zone) == local:
+        return earliest_reading
+    # In a gap, fold=0 reads the time with the offset before the jump (an instant after the
+    # gap) and fold=1 with the offset after it (an instant before the gap); the jump lies
+    # between. Offsets change on whole seconds, so bisect on seconds.
+    before = local.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    after = earliest_reading
+    if before > after:
+        before, after = after, before
+    while (after - before) > timedelta(seconds=1):
+        middle = before + timedelta(seconds=((after - before) // timedelta(seconds=1)) // 2)
+        if _wall(middle, zone) >= local:
+            after = middle
+        else:
+            before = middle
+    return after
+
+
+def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One person on duty and why: a rotation layer's turn, or an override."""
+
+    person: str
+    source: str  # "rotation" or "override"
+    since: datetime  # aware, in the schedule's zone: when this turn or override began
+    until: Optional[datetime]  # when it ends; None for a rotation that never ends with one member
+    layer: Optional[int] = None  # index into schedule.layers (rotation)
+    layer_name: Optional[str] = None
+    next_person: Optional[str] = None  # rotation: who takes over at ``until``
+    override: Optional[int] = None  # index into schedule.overrides (override)
+    reason: Optional[str] = None  # override: leave, swap, other
+    note: Optional[str] = None
+    instead_of: tuple[str, ...] = ()  # override: whom the rotation would have put on duty
+
+
+@dataclass(frozen=True)
+class LayerNote:
+    """Why a layer has nobody on duty: it starts later, or it has ended."""
+
+    layer: int
+    status: str  # "not_started" or "ended"
+    at: datetime  # the layer's start or end, in the schedule's zone
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """The answer to "who is on duty for this role in this area at this instant, and why"."""
+
+    area: str
+    role: str
+    at: datetime  # in the schedule's zone (UTC when there is no schedule)
+    schedule: Optional[Schedule]
+    duties: tuple[Duty, ...] = ()
+    idle_layers: tuple[LayerNote, ...] = ()
+    next_change: Optional[datetime] = None  # the next instant the people on duty may change
+    people: tuple[str, ...] = field(default=())
+
+    @property
+    def scheduled(self) -> bool:
+        return self.schedule is not None
+
+
+def _find(schedules: Schedules | Iterable[Schedule] | None, area: str, role: str) -> Optional[Schedule]:
+    if schedules is None:
+        return None
+    if isinstance(schedules, Schedules):
+        return schedules.find(area, role)
+    return next((s for s in schedules if s.area == area and s.role.value == role), None)
+
+
+class _Rotation:
+    """A layer's handover instants, counted from its start: turn k runs [handover(k), handover(k+1))."""
+
+    def __init__(self, layer: Layer, zone: ZoneInfo):
+        self.layer, self.zone = layer, zone
+        self.period = timedelta(days=PERIOD_DAYS[layer.kind])
+        self.first = self.handover(0)
+        self.end = wall_clock_instant(layer.end, zone) if layer.end is not None else None
+        self.alone = len(set(layer.members)) == 1
+
+    def handover(self, k: int) -> datetime:
+        day = self.layer.start.date() + k * self.period
+        return wall_clock_instant(datetime.combine(day, self.layer.handover), self.zone)
+
+    def turn(self, at: datetime) -> int:
+        """The turn in force at ``at`` (negative: before the first handover)."""
+        k = (_wall(at, self.zone).date() - self.layer.start.date()) // self.period
+        while self.handover(k) > at:
+            k -= 1
+        while self.handover(k + 1) <= at:
+            k += 1
+        return k
+
+    def member(self, k: int) -> str:
+        return self.layer.members[k % len(self.layer.members)]
+
+    def covers(self, at: datetime) -> bool:
+        return self.first <= at and (self.end is None or at < self.end)
+
+    def turn_start(self, k: int) -> datetime:
+        """When the person of turn ``k`` took over (a member listed twice in a row keeps on)."""
+        if self.alone:
+            return self.first
+        j = k
+        while j > 0 and self.member(j - 1) == self.member(k):
+            j -= 1
+        return self.handover(j)
+
+    def turn_end(self, k: int) -> tuple[Optional[datetime], Optional[str]]:
+        """When the person of turn ``k`` hands over and to whom (None, None: never)."""
+        if self.alone:
+            return self.end, None
+        j = k + 1
+        while self.member(j) == self.member(k):
+            j += 1
+        until = self.handover(j)
+        if self.end is not None and self.end <= until:
+            return self.end, None
+        return until, self.member(j)
+
+    def change_after(self, at: datetime) -> Optional[datetime]:
+        """The next instant after ``at`` at which this layer starts, hands over or ends."""
+        if at < self.first:
+            return self.first
+        if not self.covers(at):
+            return None
+        return self.turn_end(self.turn(at))[0]
+
+
+@dataclass(frozen=True)
+class _State:
+    duties: tuple[Duty, ...]
+    idle: tuple[LayerNote, ...]
+    changes: tuple[datetime, ...]  # instants after ``at`` at which a layer or override begins or ends
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        return tuple(_unique(d.person for d in self.duties))
+
+
+def _state(schedule: Schedule, at: datetime) -> _State:
+    zone = schedule.zone
+
+    def local(instant: Optional[datetime]) -> Optional[datetime]:
+        return instant.astimezone(zone) if instant is not None else None
+
+    rotation: list[Duty] = []
+    idle: list[LayerNote] = []
+    changes: list[datetime] = []
+    for index, layer in enumerate(schedule.layers):
+        turns = _Rotation(layer, zone)
+        change = turns.change_after(at)
+        if change is not None:
+            changes.append(change)
+        if not turns.covers(at):
+            status, when = ("not_started", turns.first) if at < turns.first else ("ended", turns.end)
+            idle.append(LayerNote(index, status, local(when)))
+            continue
+        k = turns.turn(at)
+        until, next_person = turns.turn_end(k)
+        rotation.append(Duty(person=turns.member(k), source="rotation", since=local(turns.turn_start(k)),
+                             until=local(until), layer=index, layer_name=layer.name, next_person=next_person))
+
+    overriding: list[Duty] = []
+    next_override: Optional[datetime] = None
+    last_override_end: Optional[datetime] = None
+    for index, override in enumerate(schedule.overrides):
+        begins, ends = wall_clock_instant(override.from_, zone), wall_clock_instant(override.until, zone)
+        changes.extend(instant for instant in (begins, ends) if instant > at)
+        if begins > at:
+            next_override = begins if next_override is None else min(next_override, begins)
+        if ends <= at:
+            last_override_end = ends if last_override_end is None else max(last_override_end, ends)
+        if begins <= at < ends:
+            overriding.append(Duty(person=override.person, source="override", since=local(begins), until=local(ends),
+                                   override=index, reason=override.reason.value, note=override.note,
+                                   instead_of=tuple(_unique(d.person for d in rotation))))
+    if overriding:
+        duties = overriding
+    else:
+        # A turn is cut short by an override that begins before its handover, and begins late
+        # when an override covered its first hours.
+        duties = []
+        for duty in rotation:
+            if next_override is not None and (duty.until is None or duty.until > next_override):
+                duty = replace(duty, until=local(next_override), next_person=None)
+            if last_override_end is not None and duty.since < last_override_end:
+                duty = replace(duty, since=local(last_override_end))
+            duties.append(duty)
+    return _State(tuple(duties), tuple(idle), tuple(sorted(set(changes))))
+
+
+# How far ahead to look for the next change of people: handovers that change nobody (an override
+# covering several of them) are stepped over, but a finite schedule file cannot hide more.
+_LOOKAHEAD = 64
+
+
+def who_is_on_call(schedules: Schedules | Iterable[Schedule] | None, area: str, role: Role | str,
+                   at: datetime) -> OnCall:
+    """Who is on duty for ``role`` in ``area`` at the aware instant ``at``, with the reasons.
+
+    ``next_change`` is the next instant at which the people on duty change (a handover to
+    someone else, an override beginning or ending); None if nothing changes ahead.
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("at must be an aware datetime (with a time zone); a naive time is ambiguous")
+    role = role.value if isinstance(role, Role) else str(role)
+    schedule = _find(schedules, area, role)
+    at = at.astimezone(UTC)
+    if schedule is None:
+        return OnCall(area=area, role=role, at=at, schedule=None)
+    now = _state(schedule, at)
+    next_change, probe = None, now
+    for _ in range(_LOOKAHEAD):
+        if not probe.changes:
+            break
+        candidate = probe.changes[0]
+        probe = _state(schedule, candidate)
+        if probe.people != now.people:
+            next_change = candidate.astimezone(schedule.zone)
+            break
+    return OnCall(area=area, role=role, at=at.astimezone(schedule.zone), schedule=schedule, duties=now.duties,
+                  idle_layers=now.idle, next_change=next_change, people=now.people)
+
+
+def _unique(people: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(people))
+
+
+def on_duty(schedules: Schedules | Iterable[Schedule] | None, area: str, role: Role | str, at: datetime) -> list[str]:
+    """Roster ids on duty for ``role`` in ``area`` at aware ``at``; ``[]``: no schedule, or a gap."""
+    return list(who_is_on_call(schedules, area, role, at).people)
