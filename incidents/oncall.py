@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
-from gridalert.config.model import Role
+from gridalert.config.model import Person, Role
 from gridalert.config.schedules import PERIOD_DAYS, Layer, Override, Schedule, Schedules
 
 UTC = timezone.utc
@@ -284,3 +284,71 @@ def _unique(people: Iterable[str]) -> list[str]:
 def on_duty(schedules: Schedules | Iterable[Schedule] | None, area: str, role: Role | str, at: datetime) -> list[str]:
     """Roster ids on duty for ``role`` in ``area`` at aware ``at``; ``[]``: no schedule, or a gap."""
     return list(who_is_on_call(schedules, area, role, at).people)
+
+
+def _when(instant: datetime, zone_name: str = "") -> str:
+    offset = instant.strftime("%z")
+    clock = f"{instant:%H:%M:%S}" if instant.second or instant.microsecond else f"{instant:%H:%M}"
+    return f"{instant:%Y-%m-%d} {clock} {offset[:3]}:{offset[3:]} ({instant:%a}{', ' + zone_name if zone_name else ''})"
+
+
+def _who(person_id: str, people: Mapping[str, Person]) -> str:
+    person = people.get(person_id)
+    if person is None:
+        return person_id
+    phone = f", phone {person.phone}" if person.phone else ", no phone on the roster"
+    return f"{person.name} ({person.id}){phone}"
+
+
+def _name(person_id: str, people: Mapping[str, Person]) -> str:
+    person = people.get(person_id)
+    return f"{person.name} ({person_id})" if person else person_id
+
+
+def _why(duty: Duty, schedule: Schedule, people: Mapping[str, Person]) -> str:
+    if duty.source == "override":
+        reason = duty.reason + (f": {duty.note}" if duty.note else "")
+        text = f"override {duty.override + 1} ({reason}) from {_when(duty.since)} until {_when(duty.until)}"
+        if duty.instead_of:
+            text += ", instead of " + ", ".join(_name(p, people) for p in duty.instead_of)
+        return text
+    layer = schedule.layers[duty.layer]
+    day = f" on {layer.handover_day.value}s" if layer.handover_day else ""
+    title = f"layer {duty.layer + 1}" + (f" '{layer.name}'" if layer.name else "")
+    text = f"rotation, {title} ({layer.kind.value}, handover{day} at {layer.handover:%H:%M}), since {_when(duty.since)}"
+    if duty.until is None:
+        return text + "; no handover ahead (the only member)"
+    text += f", until {_when(duty.until)}"
+    if duty.next_person:
+        text += f", then {_name(duty.next_person, people)}"
+    return text
+
+
+def describe(answer: OnCall, people: Mapping[str, Person], fallback: Iterable[Person] = ()) -> tuple[str, bool]:
+    """``gridalert oncall``'s text for ``answer``, and whether anyone is on duty.
+
+    ``people`` are the roster by id (for names and phones); ``fallback`` the roster's people with
+    the role in the area, shown when no schedule names anyone.
+    """
+    fallback = list(fallback)
+    where = f"{answer.role} for {answer.area}"
+    if answer.schedule is None:
+        lines = [f"{where} at {_when(answer.at)}: no duty schedule, so everyone with the role in the area is on duty"]
+    else:
+        lines = [f"{where} at {_when(answer.at, answer.schedule.timezone)}, schedule '{answer.schedule.title}'"]
+    for duty in answer.duties:
+        lines.append(f"on duty: {_who(duty.person, people)}")
+        lines.append(f"  why: {_why(duty, answer.schedule, people)}")
+    if answer.schedule is not None and not answer.duties:
+        gaps = "; ".join(f"layer {n.layer + 1} {'starts' if n.status == 'not_started' else 'ended'} {_when(n.at)}"
+                         for n in answer.idle_layers)
+        lines.append(f"nobody is scheduled at this time ({gaps or 'no layer covers it'})")
+        if fallback:
+            lines.append(f"without a scheduled person, the roster's {where}:")
+    if not answer.duties:
+        lines.extend(f"  {_who(person.id, people)}" for person in fallback)
+        if not fallback:
+            lines.append(f"nobody on the roster is {where}")
+    if answer.next_change is not None:
+        lines.append(f"next change: {_when(answer.next_change)}")
+    return "\n".join(lines), bool(answer.duties) or (answer.schedule is None and bool(fallback))
