@@ -6,7 +6,6 @@ and a non-zero exit code, never a traceback: the reader may be a duty officer at
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -342,12 +341,9 @@ def oncall(area: str = typer.Option(..., "--area", help="district, township, vil
         zone = schedule.zone if schedule is not None else ZoneInfo(district.policies.timezone)
         instant = wall_clock_instant(instant, zone)
     answer = who_is_on_call(district.schedules, area, role, instant)
-    if answer.schedule is None:
-        # Without a schedule, show the time in the district's zone, as the schedule would.
-        answer = dataclasses.replace(answer, at=answer.at.astimezone(ZoneInfo(district.policies.timezone)))
     people = {p.id: p for p in district.roster.staff}
     fallback = [p for p in district.roster.staff if p.role.value == role and p.area == area]
-    text, anyone = describe(answer, people, fallback)
+    text, anyone = describe(answer, people, fallback, ZoneInfo(district.policies.timezone))
     typer.echo(text)
     if not anyone:
         raise typer.Exit(1)

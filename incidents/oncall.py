@@ -24,6 +24,10 @@ The rules, in the schedule's time zone:
 - Overrides win over the rotation in [from, until): while any override is active, the people of
   the active overrides are on duty and the rotation is not.
 
+Every instant in an answer is an aware UTC datetime: Python compares and subtracts two datetimes
+of the *same* zone by their wall clocks, which is wrong across a time change; UTC never is. Show
+one with ``instant.astimezone(schedule.zone)``.
+
 Pure: no I/O, no clock reading (``at`` is an argument), no roster look-ups.
 """
 
@@ -76,7 +80,7 @@ class Duty:
 
     person: str
     source: str  # "rotation" or "override"
-    since: datetime  # aware, in the schedule's zone: when this turn or override began
+    since: datetime  # when this turn or override began
     until: Optional[datetime]  # when it ends; None for a rotation that never ends with one member
     layer: Optional[int] = None  # index into schedule.layers (rotation)
     layer_name: Optional[str] = None
@@ -93,7 +97,7 @@ class LayerNote:
 
     layer: int
     status: str  # "not_started" or "ended"
-    at: datetime  # the layer's start or end, in the schedule's zone
+    at: datetime  # the layer's start or end
 
 
 @dataclass(frozen=True)
@@ -102,11 +106,11 @@ class OnCall:
 
     area: str
     role: str
-    at: datetime  # in the schedule's zone (UTC when there is no schedule)
+    at: datetime  # the instant asked about
     schedule: Optional[Schedule]
     duties: tuple[Duty, ...] = ()
     idle_layers: tuple[LayerNote, ...] = ()
-    next_change: Optional[datetime] = None  # the next instant the people on duty may change
+    next_change: Optional[datetime] = None  # the next instant the people on duty change; None: none ahead
     people: tuple[str, ...] = field(default=())
 
     @property
@@ -194,10 +198,6 @@ class _State:
 
 def _state(schedule: Schedule, at: datetime) -> _State:
     zone = schedule.zone
-
-    def local(instant: Optional[datetime]) -> Optional[datetime]:
-        return instant.astimezone(zone) if instant is not None else None
-
     rotation: list[Duty] = []
     idle: list[LayerNote] = []
     changes: list[datetime] = []
@@ -208,12 +208,12 @@ def _state(schedule: Schedule, at: datetime) -> _State:
             changes.append(change)
         if not turns.covers(at):
             status, when = ("not_started", turns.first) if at < turns.first else ("ended", turns.end)
-            idle.append(LayerNote(index, status, local(when)))
+            idle.append(LayerNote(index, status, when))
             continue
         k = turns.turn(at)
         until, next_person = turns.turn_end(k)
-        rotation.append(Duty(person=turns.member(k), source="rotation", since=local(turns.turn_start(k)),
-                             until=local(until), layer=index, layer_name=layer.name, next_person=next_person))
+        rotation.append(Duty(person=turns.member(k), source="rotation", since=turns.turn_start(k),
+                             until=until, layer=index, layer_name=layer.name, next_person=next_person))
 
     overriding: list[Duty] = []
     next_override: Optional[datetime] = None
@@ -226,7 +226,7 @@ def _state(schedule: Schedule, at: datetime) -> _State:
         if ends <= at:
             last_override_end = ends if last_override_end is None else max(last_override_end, ends)
         if begins <= at < ends:
-            overriding.append(Duty(person=override.person, source="override", since=local(begins), until=local(ends),
+            overriding.append(Duty(person=override.person, source="override", since=begins, until=ends,
                                    override=index, reason=override.reason.value, note=override.note,
                                    instead_of=tuple(_unique(d.person for d in rotation))))
     if overriding:
@@ -237,9 +237,9 @@ def _state(schedule: Schedule, at: datetime) -> _State:
         duties = []
         for duty in rotation:
             if next_override is not None and (duty.until is None or duty.until > next_override):
-                duty = replace(duty, until=local(next_override), next_person=None)
+                duty = replace(duty, until=next_override, next_person=None)
             if last_override_end is not None and duty.since < last_override_end:
-                duty = replace(duty, since=local(last_override_end))
+                duty = replace(duty, since=last_override_end)
             duties.append(duty)
     return _State(tuple(duties), tuple(idle), tuple(sorted(set(changes))))
 
@@ -271,9 +271,9 @@ def who_is_on_call(schedules: Schedules | Iterable[Schedule] | None, area: str, 
         candidate = probe.changes[0]
         probe = _state(schedule, candidate)
         if probe.people != now.people:
-            next_change = candidate.astimezone(schedule.zone)
+            next_change = candidate
             break
-    return OnCall(area=area, role=role, at=at.astimezone(schedule.zone), schedule=schedule, duties=now.duties,
+    return OnCall(area=area, role=role, at=at, schedule=schedule, duties=now.duties,
                   idle_layers=now.idle, next_change=next_change, people=now.people)
 
 
@@ -286,10 +286,12 @@ def on_duty(schedules: Schedules | Iterable[Schedule] | None, area: str, role: R
     return list(who_is_on_call(schedules, area, role, at).people)
 
 
-def _when(instant: datetime, zone_name: str = "") -> str:
+def _when(instant: datetime, zone: ZoneInfo, with_zone: bool = False) -> str:
+    instant = instant.astimezone(zone)
+    zone_name = f", {zone.key}" if with_zone else ""
     offset = instant.strftime("%z")
     clock = f"{instant:%H:%M:%S}" if instant.second or instant.microsecond else f"{instant:%H:%M}"
-    return f"{instant:%Y-%m-%d} {clock} {offset[:3]}:{offset[3:]} ({instant:%a}{', ' + zone_name if zone_name else ''})"
+    return f"{instant:%Y-%m-%d} {clock} {offset[:3]}:{offset[3:]} ({instant:%a}{zone_name})"
 
 
 def _who(person_id: str, people: Mapping[str, Person]) -> str:
@@ -306,41 +308,45 @@ def _name(person_id: str, people: Mapping[str, Person]) -> str:
 
 
 def _why(duty: Duty, schedule: Schedule, people: Mapping[str, Person]) -> str:
+    zone = schedule.zone
     if duty.source == "override":
         reason = duty.reason + (f": {duty.note}" if duty.note else "")
-        text = f"override {duty.override + 1} ({reason}) from {_when(duty.since)} until {_when(duty.until)}"
+        text = f"override {duty.override + 1} ({reason}) from {_when(duty.since, zone)} until {_when(duty.until, zone)}"
         if duty.instead_of:
             text += ", instead of " + ", ".join(_name(p, people) for p in duty.instead_of)
         return text
     layer = schedule.layers[duty.layer]
     day = f" on {layer.handover_day.value}s" if layer.handover_day else ""
     title = f"layer {duty.layer + 1}" + (f" '{layer.name}'" if layer.name else "")
-    text = f"rotation, {title} ({layer.kind.value}, handover{day} at {layer.handover:%H:%M}), since {_when(duty.since)}"
+    text = f"rotation, {title} ({layer.kind.value}, handover{day} at {layer.handover:%H:%M}), since {_when(duty.since, zone)}"
     if duty.until is None:
         return text + "; no handover ahead (the only member)"
-    text += f", until {_when(duty.until)}"
+    text += f", until {_when(duty.until, zone)}"
     if duty.next_person:
         text += f", then {_name(duty.next_person, people)}"
     return text
 
 
-def describe(answer: OnCall, people: Mapping[str, Person], fallback: Iterable[Person] = ()) -> tuple[str, bool]:
+def describe(answer: OnCall, people: Mapping[str, Person], fallback: Iterable[Person] = (),
+             zone: ZoneInfo = ZoneInfo("UTC")) -> tuple[str, bool]:
     """``gridalert oncall``'s text for ``answer``, and whether anyone is on duty.
 
     ``people`` are the roster by id (for names and phones); ``fallback`` the roster's people with
-    the role in the area, shown when no schedule names anyone.
+    the role in the area, shown when no schedule names anyone. Times are shown in the schedule's
+    zone, or in ``zone`` when there is no schedule.
     """
     fallback = list(fallback)
+    zone = answer.schedule.zone if answer.schedule is not None else zone
     where = f"{answer.role} for {answer.area}"
     if answer.schedule is None:
-        lines = [f"{where} at {_when(answer.at)}: no duty schedule, so everyone with the role in the area is on duty"]
+        lines = [f"{where} at {_when(answer.at, zone, True)}: no duty schedule, so everyone with the role in the area is on duty"]
     else:
-        lines = [f"{where} at {_when(answer.at, answer.schedule.timezone)}, schedule '{answer.schedule.title}'"]
+        lines = [f"{where} at {_when(answer.at, zone, True)}, schedule '{answer.schedule.title}'"]
     for duty in answer.duties:
         lines.append(f"on duty: {_who(duty.person, people)}")
         lines.append(f"  why: {_why(duty, answer.schedule, people)}")
     if answer.schedule is not None and not answer.duties:
-        gaps = "; ".join(f"layer {n.layer + 1} {'starts' if n.status == 'not_started' else 'ended'} {_when(n.at)}"
+        gaps = "; ".join(f"layer {n.layer + 1} {'starts' if n.status == 'not_started' else 'ended'} {_when(n.at, zone)}"
                          for n in answer.idle_layers)
         lines.append(f"nobody is scheduled at this time ({gaps or 'no layer covers it'})")
         if fallback:
@@ -350,5 +356,5 @@ def describe(answer: OnCall, people: Mapping[str, Person], fallback: Iterable[Pe
         if not fallback:
             lines.append(f"nobody on the roster is {where}")
     if answer.next_change is not None:
-        lines.append(f"next change: {_when(answer.next_change)}")
+        lines.append(f"next change: {_when(answer.next_change, zone)}")
     return "\n".join(lines), bool(answer.duties) or (answer.schedule is None and bool(fallback))
