@@ -23,7 +23,8 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from gridalert.config.model import Role, Strict
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
-_LOCAL = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ]([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LOCAL_ISH = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
 
 
 def _clock_time(value: Any) -> time:
@@ -42,6 +43,15 @@ def _clock_time(value: Any) -> time:
 
 
 def _local_datetime(value: Any) -> datetime:
+    if isinstance(value, str):
+        text = value.strip()
+        if _DATE.match(text):
+            value = date.fromisoformat(text)
+        elif _LOCAL_ISH.match(text):
+            try:
+                value = datetime.fromisoformat(text)
+            except ValueError as exc:
+                raise ValueError(f"{text!r} is not a date and time ({exc}); write 'YYYY-MM-DD HH:MM'") from None
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             raise ValueError(f"{value.isoformat()} has a UTC offset; write the local date and time "
@@ -50,11 +60,6 @@ def _local_datetime(value: Any) -> datetime:
     if isinstance(value, date):
         raise ValueError(f"{value.isoformat()} has no time of day; write a date and a time, "
                          f"e.g. '{value.isoformat()} 08:30'")
-    if isinstance(value, str) and (match := _LOCAL.match(value.strip())):
-        try:
-            return datetime(*(int(part or 0) for part in match.groups()))
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a date and time: {exc}") from None
     raise ValueError(f"{value!r} is not a local date and time; write 'YYYY-MM-DD HH:MM', e.g. '2025-01-06 09:00'")
 
 
