@@ -45,13 +45,13 @@ def _clock_time(value: Any) -> time:
 def _local_datetime(value: Any) -> datetime:
     if isinstance(value, str):
         text = value.strip()
-        if _DATE.match(text):
-            value = date.fromisoformat(text)
-        elif _LOCAL_ISH.match(text):
-            try:
+        try:
+            if _DATE.match(text):
+                value = date.fromisoformat(text)
+            elif _LOCAL_ISH.match(text):
                 value = datetime.fromisoformat(text)
-            except ValueError as exc:
-                raise ValueError(f"{text!r} is not a date and time ({exc}); write 'YYYY-MM-DD HH:MM'") from None
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a date and time ({exc}); write 'YYYY-MM-DD HH:MM'") from None
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             raise ValueError(f"{value.isoformat()} has a UTC offset; write the local date and time "

@@ -28,7 +28,9 @@ Every instant in an answer is an aware UTC datetime: Python compares and subtrac
 of the *same* zone by their wall clocks, which is wrong across a time change; UTC never is. Show
 one with ``instant.astimezone(schedule.zone)``.
 
-Pure: no I/O, no clock reading (``at`` is an argument), no roster look-ups.
+``describe`` renders an answer as ``gridalert oncall`` prints it (the roster is passed in).
+
+Pure: no I/O, no clock reading (``at`` is an argument).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from gridalert.config.model import Person, Role
-from gridalert.config.schedules import PERIOD_DAYS, Layer, Override, Schedule, Schedules
+from gridalert.config.schedules import PERIOD_DAYS, Layer, Schedule, Schedules
 
 UTC = timezone.utc
 
@@ -256,11 +258,8 @@ def who_is_on_call(schedules: Schedules | Iterable[Schedule] | None, area: str, 
     ``next_change`` is the next instant at which the people on duty change (a handover to
     someone else, an override beginning or ending); None if nothing changes ahead.
     """
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("at must be an aware datetime (with a time zone); a naive time is ambiguous")
-    role = role.value if isinstance(role, Role) else str(role)
+    role, at = _role_value(role), _instant(at)
     schedule = _find(schedules, area, role)
-    at = at.astimezone(UTC)
     if schedule is None:
         return OnCall(area=area, role=role, at=at, schedule=None)
     now = _state(schedule, at)
@@ -277,13 +276,24 @@ def who_is_on_call(schedules: Schedules | Iterable[Schedule] | None, area: str, 
                   idle_layers=now.idle, next_change=next_change, people=now.people)
 
 
+def _instant(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("at must be an aware datetime (with a time zone); a naive time is ambiguous")
+    return at.astimezone(UTC)
+
+
+def _role_value(role: Role | str) -> str:
+    return role.value if isinstance(role, Role) else str(role)
+
+
 def _unique(people: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(people))
 
 
 def on_duty(schedules: Schedules | Iterable[Schedule] | None, area: str, role: Role | str, at: datetime) -> list[str]:
     """Roster ids on duty for ``role`` in ``area`` at aware ``at``; ``[]``: no schedule, or a gap."""
-    return list(who_is_on_call(schedules, area, role, at).people)
+    schedule = _find(schedules, area, _role_value(role))
+    return [] if schedule is None else list(_state(schedule, _instant(at)).people)
 
 
 def _when(instant: datetime, zone: ZoneInfo, with_zone: bool = False) -> str:
