@@ -1,7 +1,8 @@
 """Load and check a configuration directory; every problem names file, entry and what is wrong.
 
 Files: ``grids.geojson`` (required), ``roster.yaml`` (required), ``policies.yaml`` (optional,
-defaults apply), ``devices.yaml`` (optional). All files are read and every problem is collected
+defaults apply), ``devices.yaml`` (optional), ``schedules.yaml`` (optional: duty rotations; without
+it everyone with a role in an area is on duty). All files are read and every problem is collected
 before anything starts, so one run of ``gridalert check`` shows the whole list.
 """
 
@@ -18,11 +19,13 @@ from pydantic import BaseModel, ValidationError
 from gridalert.config.documents import read_yaml, validation_problems
 from gridalert.config.errors import ConfigError, ConfigErrors
 from gridalert.config.model import Device, Devices, Person, Policies, Roster, department_role
+from gridalert.config.schedules import Schedules, schedule_label
 from gridalert.geo import GridMap
 
 M = TypeVar("M", bound=BaseModel)
 
 GRIDS, ROSTER, POLICIES, DEVICES = "grids.geojson", "roster.yaml", "policies.yaml", "devices.yaml"
+SCHEDULES = "schedules.yaml"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class DistrictConfig:
     roster: Roster
     policies: Policies
     devices: dict[str, Device] = field(default_factory=dict)
+    schedules: Schedules = field(default_factory=Schedules)
 
     def person(self, person_id: str) -> Optional[Person]:
         return self._people.get(person_id)
@@ -152,6 +156,60 @@ def _check_policy_areas(path: Path, policies: Policies, grids: GridMap) -> None:
         raise ConfigError(path, problems)
 
 
+def _parse_schedules(path: Path) -> Schedules:
+    """``schedules.yaml``, with each problem's schedule named by its area and role."""
+    documents: list[Any] = []
+    try:
+        return _parse(path, Schedules, required=False, prepare=lambda _, document: documents.append(document))
+    except ConfigError as exc:
+        if not documents:
+            raise
+        labelled = [(re.sub(r"^schedules\[(\d+)\]", lambda m: schedule_label(int(m[1]), documents[0]), entry), problem)
+                    for entry, problem in exc.problems]
+        raise ConfigError(path, labelled) from None
+
+
+def _check_schedules(path: Path, schedules: Schedules, roster: Roster, grids: GridMap) -> None:
+    """Every schedule's area is on the map; everyone it names is on the roster with its role.
+
+    Rotation members must also be registered to the schedule's area (the roster stays the one
+    place that says who belongs where); an override may bring in a person of the same role from
+    another area, e.g. a neighbouring township's duty officer covering a leave.
+    """
+    areas = {grids.district}
+    for info in grids.grids.values():
+        areas.update((info.grid_id, info.village, info.township, info.district))
+    people = {p.id: p for p in roster.staff}
+    problems = []
+
+    def holds_role(person_id: str, role: str, area: Optional[str]) -> Optional[str]:
+        person = people.get(person_id)
+        if person is None:
+            return f"{person_id!r} is not on the roster ({ROSTER})"
+        if person.role.value != role:
+            return f"{person_id!r} ({person.name}) is {person.role.value} on the roster, not {role}"
+        if area is not None and person.area != area:
+            return (f"{person_id!r} ({person.name}) is {role} for {person.area} on the roster, not for {area}; "
+                    "a person from another area may cover by an override")
+        return None
+
+    for i, schedule in enumerate(schedules.schedules):
+        label, role = f"schedules[{i}] ({schedule.area} {schedule.role.value})", schedule.role.value
+        if schedule.area not in areas:
+            problems.append((f"{label}.area", f"{schedule.area!r} is no grid, village, township or district of {GRIDS}"))
+        for j, layer in enumerate(schedule.layers):
+            for m, member in enumerate(layer.members):
+                problem = holds_role(member, role, schedule.area)
+                if problem:
+                    problems.append((f"{label}.layers[{j}].members[{m}]", problem))
+        for o, override in enumerate(schedule.overrides):
+            problem = holds_role(override.person, role, None)
+            if problem:
+                problems.append((f"{label}.overrides[{o}].person", problem))
+    if problems:
+        raise ConfigError(path, problems)
+
+
 def _check_url_with_apprise(url: str) -> Optional[str]:
     from gridalert.notifiers.channel import AppriseChannel
 
@@ -183,8 +241,11 @@ def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = 
                                     prepare=lambda path, doc: _expand_channels(path, doc, environ)))
     policies = attempt(lambda: _parse(directory / POLICIES, Policies, required=False))
     devices = attempt(lambda: _parse(directory / DEVICES, Devices, required=False))
+    schedules = attempt(lambda: _parse_schedules(directory / SCHEDULES))
     if grids is not None and roster is not None:
         attempt(lambda: _check_roster(directory / ROSTER, roster, grids, policies, check_url))
+        if schedules is not None:
+            attempt(lambda: _check_schedules(directory / SCHEDULES, schedules, roster, grids))
     if grids is not None and policies is not None:
         attempt(lambda: _check_policy_areas(directory / POLICIES, policies, grids))
     if errors:
@@ -195,4 +256,5 @@ def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = 
         roster=roster,
         policies=policies,
         devices={d.id: d for d in devices.devices},
+        schedules=schedules,
     )

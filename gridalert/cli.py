@@ -1,4 +1,4 @@
-"""The ``gridalert`` command: run, demo, worker, send, incidents, check.
+"""The ``gridalert`` command: run, demo, worker, send, incidents, check, oncall.
 
 Every expected failure (bad config, broker or database unreachable) ends with a plain message
 and a non-zero exit code, never a traceback: the reader may be a duty officer at 2 a.m.
@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -62,7 +63,8 @@ def check(config: Optional[Path] = ConfigOption) -> None:
     settings = settings_for(config)
     district = load(settings)
     typer.echo(f"{settings.config_dir}: OK — {len(district.grids)} grids in {district.grids.district}, "
-               f"{len(district.roster.staff)} staff, {len(district.devices)} devices")
+               f"{len(district.roster.staff)} staff, {len(district.devices)} devices, "
+               f"{len(district.schedules.schedules)} duty schedules")
 
 
 def _serve(settings: Settings, *, inbox: bool, then=None) -> None:
@@ -285,6 +287,66 @@ def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, 
             raise typer.Exit(1 if outcome.kind == "command_refused" else 0)
         time.sleep(0.3)
     typer.echo(f"no outcome recorded within {wait:.0f} s; `gridalert incidents {incident_id}` shows it later")
+
+
+def _parse_at(text: Optional[str]):
+    """``--at``: ISO 8601, naive or with an offset; None for now (aware, UTC)."""
+    from datetime import datetime, timezone
+
+    if text is None or text.strip().lower() == "now":
+        return datetime.now(timezone.utc)
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise fail(f"--at: {text!r} is not an ISO 8601 time, e.g. 2025-01-30T10:00 (the schedule's time zone) "
+                   "or 2025-01-30T10:00+08:00", EXIT_CONFIG) from None
+
+
+def _area_kinds(grids) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for info in grids.grids.values():
+        kinds.setdefault(info.grid_id, "grid")
+        kinds.setdefault(info.village, "village")
+        kinds.setdefault(info.township, "township")
+    kinds[grids.district] = "district"
+    return kinds
+
+
+@app.command()
+def oncall(area: str = typer.Option(..., "--area", help="district, township, village or grid id, e.g. 金华园街道"),
+           at: Optional[str] = typer.Option(None, "--at", help="ISO 8601 time (default now); without an offset it "
+                                                               "is read in the schedule's time zone"),
+           role: Optional[str] = typer.Option(None, "--role", help="roster role (default: the duty role of the "
+                                                                   "area's tier, e.g. township_duty)"),
+           config: Optional[Path] = ConfigOption) -> None:
+    """Who is on duty for a role in an area at a time, their phone, and why (schedules.yaml)."""
+    from gridalert.config.model import TIER_ROLE, Role
+    from gridalert.incidents.oncall import describe, wall_clock_instant, who_is_on_call
+
+    settings = settings_for(config)
+    district = load(settings)
+    kinds = _area_kinds(district.grids)
+    if area not in kinds:
+        by_kind = {kind: sorted(a for a, k in kinds.items() if k == kind) for kind in ("district", "township", "village")}
+        raise fail(f"no area {area!r} in {settings.config_dir}; known areas: district {', '.join(by_kind['district'])}; "
+                   f"townships {', '.join(by_kind['township'])}; villages {', '.join(by_kind['village'])}; "
+                   f"or a grid id such as {min(district.grids.grids)}", EXIT_CONFIG)
+    roles = [r.value for r in Role]
+    role = role or TIER_ROLE[kinds[area]].value
+    if role not in roles:
+        raise fail(f"--role: unknown role {role!r}; roles are {', '.join(roles)}", EXIT_CONFIG)
+    instant = _parse_at(at)
+    if instant.tzinfo is None:
+        schedule = district.schedules.find(area, role)
+        zone = schedule.zone if schedule is not None else ZoneInfo(district.policies.timezone)
+        instant = wall_clock_instant(instant, zone)
+    answer = who_is_on_call(district.schedules, area, role, instant)
+    people = {p.id: p for p in district.roster.staff}
+    fallback = [p for p in district.roster.staff if p.role.value == role and p.area == area]
+    text, anyone = describe(answer, people, fallback, ZoneInfo(district.policies.timezone))
+    typer.echo(text)
+    if not anyone:
+        raise typer.Exit(1)
 
 
 @app.command("eval")
