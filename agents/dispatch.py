@@ -10,7 +10,7 @@ from gridalert.streams.app import Stage
 
 def register(stage: Stage) -> None:
     topics, policies = stage.topics, stage.config.policies
-    responsibility = Responsibility(stage.config.roster)
+    responsibility = Responsibility(stage.config.roster, stage.config.schedules)
 
     @stage.app.agent(topics.incidents, name="gridalert.dispatch")
     async def dispatch(stream):

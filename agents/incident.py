@@ -35,7 +35,7 @@ Step = Callable[[Optional[GridIncidents]], tuple[GridIncidents, list[IncidentEve
 
 def register(stage: Stage) -> None:
     app, topics, settings = stage.app, stage.topics, stage.settings
-    book = Book(stage.config.policies, Responsibility(stage.config.roster))
+    book = Book(stage.config.policies, Responsibility(stage.config.roster, stage.config.schedules))
     grids: TimedTable[GridIncidents] = TimedTable(app, "incidents-by-grid", GridIncidents, settings.partitions,
                                                   next_due=Book.next_due, counts=Book.counts)
     commands = app.topic(names.COMMANDS, key_type=str, value_type=Command)

@@ -115,7 +115,7 @@ class Book:
     def _dispatch_departments(self, inc: IncidentState, departments: Iterable[str], now: datetime, out,
                               card_name: str) -> None:
         for name in departments:
-            found = self.who.department(inc.last.place, name)
+            found = self.who.department(inc.last.place, name, when=now)
             dept = DepartmentState(department=name, status="dispatched", tier=found.tier, token=1)
             inc.departments = {**inc.departments, name: dept}
             self._emit(inc, "dept_dispatched", now, out, department=name, dept_tier=found.tier,
@@ -193,7 +193,7 @@ class Book:
             return
         plan = plan_for(alarm, self.policies)
         if TIERS.index(plan.start_tier) > TIERS.index(inc.last.tier) and inc.last.status in ("new", "dispatched"):
-            assignment = self.who.assign(alarm.place, plan.start_tier)
+            assignment = self.who.assign(alarm.place, plan.start_tier, now)
             self._dispatch(inc, assignment.tier, now, out, kind="escalated",
                            detail=f"severity {alarm.severity} starts at {plan.start_tier}: {assignment.note}")
         if plan.run_card is not None:
@@ -224,7 +224,7 @@ class Book:
                               f"{silence.until.isoformat()} ({silence.reason or 'maintenance'}); recorded only")
             inc.deadlines = [Deadline(due=silence.until, action=SILENCE_END, token=inc.token)]
             return
-        assignment = self.who.assign(alarm.place, plan.start_tier)
+        assignment = self.who.assign(alarm.place, plan.start_tier, now)
         self._dispatch(inc, assignment.tier, now, out, detail=assignment.note)
         if plan.run_card is not None:
             self._dispatch_departments(inc, plan.run_card.departments, now, out, plan.run_card.name)
@@ -310,7 +310,7 @@ class Book:
         if upper is None:
             return "the district centre is the top tier: reassign or close it instead"
         self._emit(inc, "returned", now, out, status="returned", detail=f"returned (退单): {command.reason}", **common)
-        assignment = self.who.assign(inc.last.place, upper)
+        assignment = self.who.assign(inc.last.place, upper, now)
         self._dispatch(inc, assignment.tier, now, out, detail=f"re-routed after return: {assignment.note}", **common)
         return None
 
@@ -318,7 +318,7 @@ class Book:
         upper = tier_above(inc.last.tier)
         if upper is None:
             return "already at the district centre, the top tier"
-        assignment = self.who.assign(inc.last.place, upper)
+        assignment = self.who.assign(inc.last.place, upper, now)
         self._dispatch(inc, assignment.tier, now, out, kind="escalated",
                        detail=f"escalated by {self._who(command.actor)}: {assignment.note}", **common)
         return None
@@ -334,7 +334,7 @@ class Book:
             return None
         if command.to_tier not in self.policies.tiers:
             return "reassign needs a person (--to-person) or a tier (--to-tier)"
-        people = self.who.at(command.to_tier, inc.last.place)
+        people = self.who.at(command.to_tier, inc.last.place, now)
         if not people:
             return f"nobody on the roster at the {command.to_tier} tier for this place"
         self._dispatch(inc, command.to_tier, now, out, kind="reassigned",
@@ -349,7 +349,7 @@ class Book:
         self._emit(inc, "reopened", now, out, status="reopened", close_reason=None,
                    detail=f"reopened: {command.reason or ''}".rstrip(": "), **common)
         start = start_tier(self.policies, inc.last.event_type, inc.last.klass, inc.last.severity)
-        assignment = self.who.assign(inc.last.place, start)
+        assignment = self.who.assign(inc.last.place, start, now)
         self._dispatch(inc, assignment.tier, now, out, detail=assignment.note, **common)
         return None
 
@@ -407,7 +407,7 @@ class Book:
                                   f"({inc.repages})")
                 self._set_lead_deadline(inc, now)
             else:
-                assignment = self.who.assign(last.place, upper)
+                assignment = self.who.assign(last.place, upper, now)
                 self._dispatch(inc, assignment.tier, now, out, kind="escalated", late_s=late,
                                detail=f"not accepted within {timeout:.0f} s at the {last.tier} tier "
                                       f"after {inc.repages} repage(s); {assignment.note}")
@@ -422,7 +422,7 @@ class Book:
                 dept = dept.derive(repages=dept.repages + 1)
                 kind, detail = "dept_repaged", f"{dept.department} did not accept within {timeout:.0f} s; paging again"
             else:
-                found = self.who.department(last.place, dept.department, start_tier=upper)
+                found = self.who.department(last.place, dept.department, start_tier=upper, when=now)
                 dept = dept.derive(tier=found.tier, repages=0, token=dept.token + 1)
                 kind, detail = "dept_escalated", f"{dept.department} did not accept within {timeout:.0f} s; {found.note}"
             inc.departments = {**inc.departments, dept.department: dept}
@@ -441,7 +441,7 @@ class Book:
     def _resume_after_silence(self, inc: IncidentState, now: datetime, out, late: float) -> None:
         if inc.last.status == "new":
             start = start_tier(self.policies, inc.last.event_type, inc.last.klass, inc.last.severity)
-            assignment = self.who.assign(inc.last.place, start)
+            assignment = self.who.assign(inc.last.place, start, now)
             self._dispatch(inc, assignment.tier, now, out, late_s=late,
                            detail=f"silence ended, still open; {assignment.note}")
             return

@@ -46,18 +46,18 @@ def make_order(event: IncidentEvent, responsibility: Responsibility,
         prefix, tier = LEAD_KINDS[event.kind], event.tier
         # a reassignment, or a raised incident someone has accepted, pages that person alone
         people = [event.assignee] if event.kind in ("reassigned", "raised") and event.assignee else \
-            [p.id for p in responsibility.at(tier, event.place)]
+            [p.id for p in responsibility.at(tier, event.place, event.at)]
         timeout = policies.tiers[tier].accept_timeout_s
         department = None
     elif event.kind in DEPT_KINDS:
         prefix, tier, department = DEPT_KINDS[event.kind], event.dept_tier or "district", event.department
-        people = [p.id for p in responsibility.department(event.place, department, start_tier=tier).people]
+        people = [p.id for p in responsibility.department(event.place, department, start_tier=tier, when=event.at).people]
         timeout = policies.joint_dispatch.accept_timeout_s
         prefix = f"{prefix}[联合处置 joint dispatch: {department}] "
         accept += f" --department {department}"
     elif event.kind in LEADER_KINDS:
         prefix, tier, department = LEADER_KINDS[event.kind], "district", None
-        people = [p.id for p in responsibility.leaders(event.place)]
+        people = [p.id for p in responsibility.leaders(event.place, event.at)]
         timeout = policies.tiers["district"].accept_timeout_s
     else:
         return None

@@ -3,15 +3,20 @@
 "Small matters stay in the unit, big matters in the grid, hard matters in the centre": an
 incident starts at its policy's tier and, when nobody on the roster covers that tier for the
 place, goes to the next tier up — never to nobody. Departments (fire, power, …) are found the
-same way: their duty staff for the smallest area that covers the place.
+same way: their duty staff for the smallest area that covers the place. Where ``schedules.yaml``
+has a duty rotation for a role and area, only those on duty at the step's time are paged
+(``incidents.oncall.on_duty``); a gap in a schedule falls back to everyone with the role there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Optional
 
 from gridalert.config.model import TIER_ROLE, Person, Role, Roster, department_role
+from gridalert.config.schedules import Schedules
+from gridalert.incidents.oncall import on_duty
 from gridalert.streams.records import TIERS, Place
 
 AREA_ROLE_TIER = {role.value: tier for tier, role in TIER_ROLE.items()}
@@ -47,7 +52,8 @@ def _names(people) -> str:
 class Responsibility:
     """Index of the roster by (role, area); answers "who is responsible here at this tier"."""
 
-    def __init__(self, roster: Roster):
+    def __init__(self, roster: Roster, schedules: Optional[Schedules] = None):
+        self._schedules = schedules
         self._by_role_area: dict[tuple[str, str], list[Person]] = {}
         self._people = {p.id: p for p in roster.staff}
         for person in roster.staff:
@@ -56,24 +62,32 @@ class Responsibility:
     def person(self, person_id: str) -> Optional[Person]:
         return self._people.get(person_id)
 
-    def _with_role(self, role: str, tier: str, place: Place) -> list[Person]:
+    def _with_role(self, role: str, tier: str, place: Place, when: Optional[datetime]) -> list[Person]:
+        """Who holds ``role`` for the place's area at ``tier``: those the duty schedule names at
+        ``when``, else (no schedule, or a gap in it) everyone with the role there."""
         area = area_of(place, tier)
-        return list(self._by_role_area.get((role, area), [])) if area else []
+        if not area:
+            return []
+        if when is not None and self._schedules:
+            scheduled = [self._people[i] for i in on_duty(self._schedules, area, role, when) if i in self._people]
+            if scheduled:
+                return scheduled
+        return list(self._by_role_area.get((role, area), []))
 
-    def at(self, tier: str, place: Place) -> list[Person]:
-        return self._with_role(TIER_ROLE[tier].value, tier, place)
+    def at(self, tier: str, place: Place, when: Optional[datetime] = None) -> list[Person]:
+        return self._with_role(TIER_ROLE[tier].value, tier, place, when)
 
-    def assign(self, place: Place, start_tier: str) -> Assignment:
+    def assign(self, place: Place, start_tier: str, when: Optional[datetime] = None) -> Assignment:
         """The first tier from ``start_tier`` upward that has someone; the note says what was skipped."""
         if place.grid_id is None:
             # In no grid: only the district centre can own it (an unassigned point).
-            people = self.at("district", place)
+            people = self.at("district", place, when)
             return Assignment("district", tuple(people),
                               f"dispatched to district tier: {_names(people) or 'nobody on the roster'}; "
                               f"the point is in no grid ({place.reason or 'unassigned'})")
         skipped = []
         for tier in TIERS[TIERS.index(start_tier):]:
-            people = self.at(tier, place)
+            people = self.at(tier, place, when)
             if people:
                 note = f"dispatched to {tier} tier: {_names(people)}"
                 if skipped:
@@ -83,17 +97,18 @@ class Responsibility:
             skipped.append(f"{tier} (no {TIER_ROLE[tier].value} on the roster for {area or 'this place'})")
         return Assignment("district", (), "nobody on the roster at any tier; skipped " + "; ".join(skipped))
 
-    def department(self, place: Place, department: str, start_tier: str = "grid") -> Assignment:
+    def department(self, place: Place, department: str, start_tier: str = "grid",
+                   when: Optional[datetime] = None) -> Assignment:
         """The department's duty staff for the smallest area from ``start_tier`` up that has any."""
         role = department_role(department)
         for tier in TIERS[TIERS.index(start_tier):]:
-            people = self._with_role(role, tier, place)
+            people = self._with_role(role, tier, place, when)
             if people:
                 return Assignment(tier, tuple(people), f"{department} department at {tier} tier: {_names(people)}")
         return Assignment("district", (), f"nobody of the {department} department on the roster")
 
-    def leaders(self, place: Place) -> list[Person]:
-        return self._with_role(Role.district_leader.value, "district", place)
+    def leaders(self, place: Place, when: Optional[datetime] = None) -> list[Person]:
+        return self._with_role(Role.district_leader.value, "district", place, when)
 
     def tier_of(self, person: Person) -> str:
         return AREA_ROLE_TIER.get(person.role.value, "district")
