@@ -47,6 +47,6 @@ def register(stage: Stage) -> None:
     async def on_tick(stream):
         async for event in stream.events():
             async with guard(event, "detect-clock", topics.dead_letters):
-                partition, moment = event.message.partition, now()
-                for key in subjects.due_keys(partition, moment):
-                    await publish(subjects.apply(partition, key, lambda r: core.on_time(r, moment)))
+                moment = now()
+                await publish([alarm for _, alarm in subjects.apply_due(event.message.partition, moment,
+                                                                          lambda r: core.on_time(r, moment))])

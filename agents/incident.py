@@ -77,8 +77,9 @@ def register(stage: Stage) -> None:
         async for event in stream.events():
             async with guard(event, "clock", topics.dead_letters):
                 partition, moment = event.message.partition, now()
-                for key in grids.due_keys(partition, moment):
-                    await apply(partition, key, lambda s: book.on_tick(s, moment))
+                for key, step in grids.apply_due(partition, moment, lambda s: book.on_tick(s, moment),
+                                                 late=lambda e: e.late_s):
+                    await topics.incidents.send(key=key, value=step)
                 await report(partition, moment)
 
     async def report(partition: int, moment) -> None:

@@ -59,6 +59,12 @@ class TimedTable(Generic[S]):
                 self.index[str(partition)] = index
         return out
 
+    def apply_due(self, partition: int, moment: datetime, step: Callable[[Optional[S]], tuple[Optional[S], list[Any]]],
+                  late: Callable[[Any], Optional[float]] = lambda out: None) -> list[tuple[str, Any]]:
+        """Run ``step`` on every key of the partition with a deadline due at ``moment``; (key, output) pairs."""
+        return [(key, out) for key in self.due_keys(partition, moment)
+                for out in self.apply(partition, key, step, late)]
+
     def due_keys(self, partition: int, moment: datetime) -> list[str]:
         index = self.index.get(str(partition))
         if index is None:

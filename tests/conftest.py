@@ -53,3 +53,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     url = request.getfixturevalue("postgres_session_database_url")
     _empty_postgres_schema(url)
     return url
+
+
+@pytest.fixture
+def config_dir(tmp_path):
+    """A copy of the sample district's configuration directory, for a test to change."""
+    from tests.support.configs import copy_sample
+
+    return copy_sample(tmp_path / "district")

@@ -9,7 +9,6 @@ a loopback HTTP receiver, and its own database: SQLite always, PostgreSQL too wh
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,15 +18,14 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-import yaml
 
 from gridalert.config.loader import load_config
-from gridalert.config.settings import SAMPLE_CONFIG_DIR
 from gridalert.store import make_engine, make_sessionmaker
 from gridalert.runner import READY_MARK, tail
 from gridalert.streams.broker import EmbeddedBroker, detach_and_die_with_parent, ensure_topics
 from gridalert.streams.topics import ALL
 from tests.conftest import DATABASE_KINDS, TEST_DATABASE_ENV
+from tests.support.configs import copy_sample, edit_yaml
 from tests.support.receiver import Receiver
 from tests.support.waiting import wait_until
 
@@ -72,17 +70,11 @@ def start_worker(env: dict[str, str], log: Path, *, timeout_s: float = 90) -> Wo
     return worker
 
 
-def edit_yaml(path: Path, change: Callable[[dict], None]) -> None:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(document)
-    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-
-
 def write_config(directory: Path, receiver: Receiver, policies: Callable[[dict], None] = lambda d: None) -> Path:
     """The sample district, with every person's channel (and the reply to citizen reporters)
     pointed at ``receiver``, and alarms raised
     by one reading; ``policies`` edits policies.yaml further."""
-    shutil.copytree(SAMPLE_CONFIG_DIR, directory)
+    copy_sample(directory)
 
     def point_at_receiver(roster: dict) -> None:
         for person in roster["staff"]:

@@ -46,6 +46,13 @@ def marker(pipeline, grid: str, head: str) -> None:
     wait_until(lambda: len(pipeline.receiver.pages_for(head)) > before, timeout_s=60, what="the marker alarm's page")
 
 
+def resolution(sessions, incident_id: str, by: str) -> str:
+    """The detail of the step that resolved the incident by itself, once it is in the database."""
+    steps = timeline_once(sessions, incident_id, lambda steps: any(s.kind == "resolved" for s in steps),
+                          what=f"the incident resolved by {by}")
+    return next(s.detail for s in steps if s.kind == "resolved")
+
+
 def no_activity_pages(receiver, person: str, resident: str) -> list[dict]:
     return [p for p in receiver.pages_for(person) if resident in p.get("title", "") and "No activity" in p["title"]]
 
@@ -73,9 +80,7 @@ def test_a_residents_silence_crossing_the_window_during_a_restart_opens_exactly_
 
     send(pipeline, reading("activity.reading", lon=lon, lat=lat, device=f"hub-{resident}", resident=resident,
                            water_m3=0.03, interval_s=1800), key=keyed(grid))
-    steps = timeline_once(sessions, opened[0].id, lambda steps: any(s.kind == "resolved" for s in steps),
-                          what="the incident resolved by the resident's activity")
-    assert "activity resumed: water 0.030 m³" in [s for s in steps if s.kind == "resolved"][0].detail
+    assert "activity resumed: water 0.030 m³" in resolution(sessions, opened[0].id, "the resident's activity")
 
 
 def test_a_silent_gateway_pages_once_and_takes_in_its_residents_silence(pipeline, district, sessions):
@@ -102,9 +107,7 @@ def test_a_silent_gateway_pages_once_and_takes_in_its_residents_silence(pipeline
 
     send(pipeline, reading("gateway.heartbeat", lon=lon, lat=lat, gateway=gateway, devices_online=12),
          key=keyed(grid))
-    steps = timeline_once(sessions, incident.id, lambda steps: any(s.kind == "resolved" for s in steps),
-                          what="the gateway incident resolved by its next heartbeat")
-    assert "heartbeat received" in [s for s in steps if s.kind == "resolved"][0].detail
+    assert "heartbeat received" in resolution(sessions, incident.id, "the gateway's next heartbeat")
 
 
 def test_heat_needs_three_frames_and_an_oscillating_reading_pages_once(pipeline, district, sessions):

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
 import pytest
-import yaml
 
 from gridalert.config import ConfigErrors, SAMPLE_CONFIG_DIR
 from gridalert.config.loader import load_config
+from tests.support.configs import edit_yaml
 
 DISTRICT_SCHEDULE = "schedules[0] (观山湖区 district_duty)"
 JHY_SCHEDULE = "schedules[1] (金华园街道 township_duty)"
 
 
-@pytest.fixture
-def config_dir(tmp_path):
-    target = tmp_path / "district"
-    shutil.copytree(SAMPLE_CONFIG_DIR, target)
-    return target
 
-
-def edit_yaml(path, change):
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(document)
-    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def problems_of(config_dir) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gridalert.incidents.reply import reply_for
-from tests.support.district import T0, TOWER, book, command, detect
+from tests.support.district import T0, book, command, detect
 from tests.support.district import reading as located_reading
 
 URL = "json://sms.example/send/{contact}"
