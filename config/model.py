@@ -375,6 +375,10 @@ class Paging(Strict):
 
 class Policies(Strict):
     timezone: str = "Asia/Shanghai"
+    disposal_s: dict[EventClass, float] = Field(
+        default_factory=lambda: {EventClass.own_level: 86400.0, EventClass.upper_level: 3 * 86400.0,
+                                 EventClass.difficult: 7 * 86400.0},
+        description="time from the alarm to resolution that counts as on time (按期处置), per class")
     detectors: Detectors = Detectors()
     routing: dict[str, Route] = Field(default_factory=lambda: {"heat.reading": Route(), "wiring.reading": Route()})
     class_start_tier: dict[EventClass, str] = Field(

@@ -349,6 +349,37 @@ def oncall(area: str = typer.Option(..., "--area", help="district, township, vil
         raise typer.Exit(1)
 
 
+@app.command()
+def report(period: str = typer.Option("day", "--period", help="day or month"),
+           when: Optional[str] = typer.Option(None, "--date", help="the day (YYYY-MM-DD) or month (YYYY-MM); "
+                                              "default: yesterday, or last month"),
+           out: Path = typer.Option(Path("."), "--out", help="folder for kpi-<period>.csv and kpi-<period>.png"),
+           config: Optional[Path] = ConfigOption) -> None:
+    """Key figures of a day or a month (response, completion, on-time, satisfaction, stage times) as CSV and PNG."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from gridalert.report import period_of, write_report
+    from gridalert.store import DatabaseUnavailable, make_engine, make_sessionmaker
+
+    settings = settings_for(config)
+    district = load(settings)
+    tz = ZoneInfo(district.policies.timezone)
+    try:
+        chosen = period_of(period, when, tz, datetime.now(tz).date())
+    except ValueError as exc:
+        raise fail(str(exc), EXIT_CONFIG) from None
+    try:
+        with make_sessionmaker(make_engine(settings.effective_database_url))() as session:
+            csv_path, png_path, rows = write_report(
+                session, district=district.grids.district, period=chosen, out_dir=out,
+                limits_s={k.value: v for k, v in district.policies.disposal_s.items()})
+    except DatabaseUnavailable as exc:
+        raise unavailable(exc) from None
+    whole = next((r for r in rows if r["scope"] == "district"), None)
+    typer.echo(f"{chosen.label}: {whole['incidents'] if whole else 0} incident(s); wrote {csv_path} and {png_path}")
+
+
 @app.command("eval")
 def eval_(seed: int = typer.Option(7, "--seed", help="the simulated district's random seed"),
           residents: int = typer.Option(2000, "--residents", help="solitary elderly residents watched"),

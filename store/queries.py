@@ -6,6 +6,7 @@ with timezone-aware UTC datetimes (convert for display at the edge).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import select
@@ -72,3 +73,18 @@ def list_audit(*, session: Session) -> list[PartitionAuditEntry]:
     """The newest timer audit of every partition, by partition (then by app, in its id)."""
     statement = select(PartitionAuditEntry).order_by(PartitionAuditEntry.partition, PartitionAuditEntry.id)
     return list(session.scalars(statement))
+
+
+def incidents_opened_between(since: datetime, until: datetime, *,
+                             session: Session) -> list[tuple[Incident, list[TimelineEntry]]]:
+    """Incidents opened in ``[since, until)`` with their timelines in order (for the key figures)."""
+    incidents = list(session.scalars(select(Incident).where(Incident.opened_at >= since, Incident.opened_at < until)
+                                     .order_by(Incident.opened_at, Incident.id)))
+    steps: dict[str, list[TimelineEntry]] = {incident.id: [] for incident in incidents}
+    ids = list(steps)
+    for start in range(0, len(ids), 500):  # bounded IN lists for SQLite's parameter limit
+        statement = (select(TimelineEntry).where(TimelineEntry.incident_id.in_(ids[start:start + 500]))
+                     .order_by(TimelineEntry.incident_id, TimelineEntry.seq))
+        for entry in session.scalars(statement):
+            steps[entry.incident_id].append(entry)
+    return [(incident, steps[incident.id]) for incident in incidents]
