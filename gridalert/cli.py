@@ -380,6 +380,81 @@ def report(period: str = typer.Option("day", "--period", help="day or month"),
     typer.echo(f"{chosen.label}: {whole['incidents'] if whole else 0} incident(s); wrote {csv_path} and {png_path}")
 
 
+token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the command centre's API (stored hashed).")
+app.add_typer(token_app, name="token")
+
+
+def _token_sessions(settings: Settings):
+    from gridalert.store import make_engine, make_sessionmaker, upgrade
+
+    upgrade(settings.effective_database_url)
+    return make_sessionmaker(make_engine(settings.effective_database_url))
+
+
+@token_app.command("create")
+def token_create(person: Optional[str] = typer.Option(None, "--person", help="roster id: the token sees and does "
+                                                     "what the person's role and area allow"),
+                 viewer: Optional[str] = typer.Option(None, "--viewer", help="an area (district, township, village "
+                                                      "or grid id): a read-only token for it"),
+                 label: str = typer.Option("", "--label", help="a note, e.g. whose device"),
+                 config: Optional[Path] = ConfigOption) -> None:
+    """Create a token; it is printed once and cannot be shown again."""
+    from gridalert.incidents.access import scope_of
+    from gridalert.store import DatabaseUnavailable
+    from gridalert.store.tokens import create_token
+
+    settings = settings_for(config)
+    district = load(settings)
+    if (person is None) == (viewer is None):
+        raise fail("give either --person ID or --viewer AREA", EXIT_CONFIG)
+    kinds = _area_kinds(district.grids)
+    if person is not None and district.person(person) is None:
+        raise fail(f"{person!r} is not on the roster ({district.directory / 'roster.yaml'})", EXIT_CONFIG)
+    if viewer is not None and viewer not in kinds:
+        raise fail(f"{viewer!r} is no district, township, village or grid of the map", EXIT_CONFIG)
+    try:
+        with _token_sessions(settings).begin() as session:
+            row, text = create_token(session=session, person_id=person, viewer_area=viewer,
+                                     viewer_kind=kinds.get(viewer or ""), label=label)
+            token_id = row.id
+    except DatabaseUnavailable as exc:
+        raise unavailable(exc) from None
+    scope = scope_of(district.person(person) if person else None, viewer_area=viewer,
+                     viewer_kind=kinds.get(viewer or "", "district"))
+    typer.echo(f"token {token_id} for {person or 'a viewer'}: covers {scope.describe()}\n{text}\n"
+               "(shown once: store it now)")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str = typer.Argument(..., help="the token's id (the part after gat_)"),
+                 config: Optional[Path] = ConfigOption) -> None:
+    """Revoke a token at once; requests with it are refused from now on."""
+    from gridalert.store.tokens import revoke_token
+
+    settings = settings_for(config)
+    with _token_sessions(settings).begin() as session:
+        row = revoke_token(token_id, session=session)
+    if row is None:
+        raise fail(f"no token {token_id}", EXIT_CONFIG)
+    typer.echo(f"token {token_id} revoked")
+
+
+@token_app.command("list")
+def token_list(config: Optional[Path] = ConfigOption) -> None:
+    """Every token: id, whose, created, revoked (never the secret)."""
+    from gridalert.store.tokens import list_tokens
+
+    settings = settings_for(config)
+    with _token_sessions(settings)() as session:
+        rows = list_tokens(session=session)
+        for row in rows:
+            whose = row.person_id or f"viewer of {row.viewer_area}"
+            state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "live"
+            typer.echo(f"{row.id}  {whose:<24} created {row.created_at:%Y-%m-%d %H:%M} UTC  {state}  {row.label}")
+    if not rows:
+        typer.echo("no tokens")
+
+
 @app.command("eval")
 def eval_(seed: int = typer.Option(7, "--seed", help="the simulated district's random seed"),
           residents: int = typer.Option(2000, "--residents", help="solitary elderly residents watched"),

@@ -21,6 +21,7 @@ from gridalert.store.db import (
     upgrade,
 )
 from gridalert.store.models import (
+    ApiToken,
     Base,
     DeliveryEntry,
     Incident,
@@ -41,6 +42,7 @@ from gridalert.store.queries import (
 )
 
 __all__ = [
+    "ApiToken",
     "Base",
     "DatabaseUnavailable",
     "DeliveryEntry",

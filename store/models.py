@@ -200,3 +200,23 @@ class PartitionAuditEntry(Base):
 
 __all__ = ["Base", "DeliveryEntry", "Incident", "IncidentDepartment", "NAMING_CONVENTION", "PartitionAuditEntry",
            "TimelineEntry", "UTCDateTime"]
+
+
+class ApiToken(Base):
+    """A bearer token of the command centre's API (``gridalert token``).
+
+    Only the SHA-256 of the token's secret is kept; the token itself is shown once, when it is
+    created. A token is a person's (their roster role and area decide what it may see and do) or a
+    read-only viewer's of one area. Revoking keeps the row, so the audit still names its owner.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(primary_key=True)  # the public part of the token
+    secret_sha256: Mapped[str]
+    person_id: Mapped[Optional[str]]
+    viewer_area: Mapped[Optional[str]]
+    viewer_kind: Mapped[Optional[str]]
+    label: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[Optional[datetime]]

@@ -40,7 +40,7 @@ T0 = datetime(2026, 11, 23, 2, 15, tzinfo=BEIJING)
 TOWER = Place(district="观山湖区", grid_id="G-01", grid_name="金融城第1网格", village="金融城社区",
               township="金华园街道")
 GAP = Place(district="观山湖区", reason="unassigned")
-TABLES = {"incidents", "timeline", "deliveries", "incident_departments", "partition_audit"}
+TABLES = {"incidents", "timeline", "deliveries", "incident_departments", "partition_audit", "api_tokens"}
 
 
 def step(incident_id: str, seq: int, status: str, *, kind: str | None = None, tier: str = "grid",
