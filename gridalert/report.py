@@ -55,7 +55,7 @@ def period_of(kind: str, when: Optional[str], tz: ZoneInfo, today: date) -> Peri
     return Period(label, bound(start), bound(end))
 
 
-def rows_for(session, period: Period, limits_s) -> list[dict]:
+def rows_for(period: Period, limits_s, *, session) -> list[dict]:
     """Table rows: the district, each township, each department."""
     cases = [case_of(incident, steps) for incident, steps in incidents_opened_between(
         period.since, period.until, session=session)]
@@ -135,7 +135,7 @@ def write_png(rows: list[dict], title: str, path: Path) -> None:
 
 def write_report(session, *, district: str, limits_s, period: Period, out_dir: Path) -> tuple[Path, Path, list[dict]]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = rows_for(session, period, limits_s)
+    rows = rows_for(period, limits_s, session=session)
     csv_path, png_path = out_dir / f"kpi-{period.label}.csv", out_dir / f"kpi-{period.label}.png"
     write_csv(rows, csv_path)
     write_png(rows, f"{district} {period.label} 考核指标 key figures", png_path)

@@ -39,6 +39,8 @@ from gridalert.store.queries import (
     list_deliveries,
     list_departments,
     list_incidents,
+    open_incidents_by_grid,
+    search_incidents,
 )
 
 __all__ = [
@@ -59,6 +61,8 @@ __all__ = [
     "list_deliveries",
     "list_departments",
     "list_incidents",
+    "open_incidents_by_grid",
+    "search_incidents",
     "make_engine",
     "make_sessionmaker",
     "record_audits",

@@ -88,3 +88,38 @@ def incidents_opened_between(since: datetime, until: datetime, *,
         for entry in session.scalars(statement):
             steps[entry.incident_id].append(entry)
     return [(incident, steps[incident.id]) for incident in incidents]
+
+
+def search_incidents(*, session: Session, status: Optional[str] = None, event_type: Optional[str] = None,
+                     tier: Optional[str] = None, district: Optional[str] = None, township: Optional[str] = None,
+                     village: Optional[str] = None, grid_id: Optional[str] = None, department: Optional[str] = None,
+                     since: Optional[datetime] = None, until: Optional[datetime] = None,
+                     limit: int = 100) -> list[Incident]:
+    """Incidents matching every filter given (opened in ``[since, until)``), newest opened first.
+
+    ``department`` keeps incidents dispatched to that joint-dispatch department.
+    """
+    statement = select(Incident)
+    for column, value in ((Incident.status, status), (Incident.type, event_type), (Incident.tier, tier),
+                          (Incident.district, district), (Incident.township, township),
+                          (Incident.village, village), (Incident.grid_id, grid_id)):
+        if value is not None:
+            statement = statement.where(column == value)
+    if department is not None:
+        statement = statement.where(Incident.id.in_(
+            select(IncidentDepartment.incident_id).where(IncidentDepartment.department == department)))
+    if since is not None:
+        statement = statement.where(Incident.opened_at >= since)
+    if until is not None:
+        statement = statement.where(Incident.opened_at < until)
+    statement = statement.order_by(Incident.opened_at.desc(), Incident.id.desc()).limit(limit)
+    return list(session.scalars(statement))
+
+
+def open_incidents_by_grid(*, session: Session) -> dict[Optional[str], list[Incident]]:
+    """Open incidents (not resolved, verified or closed) grouped by grid id (None: in no grid)."""
+    grouped: dict[Optional[str], list[Incident]] = {}
+    statement = select(Incident).where(Incident.status.not_in(("resolved", "verified", "closed")))
+    for incident in session.scalars(statement):
+        grouped.setdefault(incident.grid_id, []).append(incident)
+    return grouped

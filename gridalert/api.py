@@ -1,0 +1,320 @@
+"""The command centre's HTTP API (aiohttp): incidents, the live grid map, key figures, event intake.
+
+Every route but ``/healthz`` needs ``Authorization: Bearer <token>`` (``gridalert token create``);
+the token's person (their roster role and area, ``incidents.access``) decides what it sees and
+may do. An incident outside the caller's scope is answered like one that does not exist.
+
+- ``GET  /api/incidents``        filter: status, type, tier, township, village, grid, since, until, limit
+- ``GET  /api/incidents/{id}``   with its timeline, departments and deliveries
+- ``GET  /api/map``              the grids as GeoJSON, each with its open incidents and the worst severity
+- ``GET  /api/kpis``             key figures of a day or month (period, date), as ``gridalert report``
+- ``POST /api/events``           CloudEvents over HTTP (structured, batch or binary mode) to ``gridalert.events``
+- ``GET  /openapi.json``         this API, described
+
+The API reads the projection and writes only to Kafka topics: it never writes incident state.
+Blocking work (SQL, kafka-python) runs in the default thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Optional
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from gridalert.config import Settings
+from gridalert.incidents.access import Scope, can_see, scope_of
+from gridalert.store import (find_incident, get_timeline, list_deliveries, list_departments, open_incidents_by_grid,
+                             search_incidents)
+from gridalert.store.tokens import find_token
+from gridalert.streams.cloudevents import Rejected, parse_event
+from gridalert.streams.producer import event_key
+from gridalert.streams.topics import EVENTS
+
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+PUBLIC = ("/healthz",)
+MAX_LIMIT = 1000
+_dumps = functools.partial(json.dumps, ensure_ascii=False, default=str)
+
+
+def reply(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def problem(status: int, message: str) -> web.Response:
+    return reply({"error": message}, status)
+
+
+@dataclass
+class Api:
+    settings: Settings
+    district: Any  # config.loader.DistrictConfig
+    sessions: Callable
+    grid_features: list[dict]
+    send_timeout_s: float = 10.0
+    _producer: Any = field(default=None, repr=False)
+
+    def producer(self):
+        if self._producer is None:
+            from kafka import KafkaProducer
+
+            self._producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all",
+                                           client_id="gridalert-api",
+                                           max_block_ms=int(self.send_timeout_s * 1000),
+                                           bootstrap_timeout_ms=int(self.send_timeout_s * 1000))
+        return self._producer
+
+    def read(self, fn: Callable, *args, **kwargs):
+        """Run ``fn(*args, session=…, **kwargs)`` in a short read-only session."""
+        with self.sessions() as session:
+            return fn(*args, session=session, **kwargs)
+
+
+API = web.AppKey("api", Api)
+SCOPE = "gridalert.scope"
+
+
+async def blocking(fn: Callable, *args, **kwargs):
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler):
+    if request.path in PUBLIC:
+        return await handler(request)
+    api = request.app[API]
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return problem(401, "send Authorization: Bearer <token> (gridalert token create)")
+    row = await blocking(api.read, find_token, header[7:])
+    if row is None:
+        return problem(401, "this token is unknown or revoked")
+    person = api.district.person(row.person_id) if row.person_id else None
+    if row.person_id and person is None:
+        return problem(401, f"this token's person {row.person_id} is no longer on the roster")
+    request[SCOPE] = scope_of(person, viewer_area=row.viewer_area, viewer_kind=row.viewer_kind or "district")
+    return await handler(request)
+
+
+# --- incidents ------------------------------------------------------------------------------------
+
+SCOPE_FILTER = {"district": "district", "township": "township", "village": "village", "grid": "grid_id",
+                "department": "department"}
+QUERY_FILTER = {"status": "status", "type": "event_type", "tier": "tier", "township": "township",
+                "village": "village", "grid": "grid_id"}
+
+
+def incident_json(row) -> dict:
+    return {"id": row.id, "status": row.status, "tier": row.tier, "type": row.type, "title": row.title,
+            "severity": row.severity, "klass": row.klass, "explanation": row.explanation,
+            "place": {"district": row.district, "township": row.township, "village": row.village,
+                      "grid_id": row.grid_id, "grid_name": row.grid_name},
+            "lon": row.lon, "lat": row.lat, "opened_at": row.opened_at.isoformat(),
+            "updated_at": row.updated_at.isoformat(), "assignee": row.assignee, "alarm_count": row.alarm_count,
+            "close_reason": row.close_reason, "rating": row.rating}
+
+
+def _time(text: Optional[str], name: str) -> Optional[datetime]:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise web.HTTPBadRequest(text=_dumps({"error": f"{name}: {text!r} is not an ISO 8601 time"}),
+                                 content_type="application/json") from None
+    if moment.tzinfo is None:
+        raise web.HTTPBadRequest(text=_dumps({"error": f"{name}: give a time zone, e.g. {text}+08:00"}),
+                                 content_type="application/json")
+    return moment
+
+
+async def incidents(request: web.Request) -> web.Response:
+    api, scope, query = request.app[API], request[SCOPE], request.query
+    filters: dict[str, Any] = {column: query[name] for name, column in QUERY_FILTER.items() if name in query}
+    if scope.kind not in SCOPE_FILTER:
+        return reply({"incidents": [], "scope": scope.describe()})
+    column = SCOPE_FILTER[scope.kind]
+    if filters.get(column, scope.name) != scope.name:
+        return reply({"incidents": [], "scope": scope.describe()})  # asked for an area outside its own
+    filters[column] = scope.name
+    try:
+        limit = min(int(query.get("limit", 100)), MAX_LIMIT)
+    except ValueError:
+        return problem(400, f"limit: {query['limit']!r} is not a number")
+    rows = await blocking(api.read, search_incidents, since=_time(query.get("since"), "since"),
+                          until=_time(query.get("until"), "until"), limit=limit, **filters)
+    return reply({"incidents": [incident_json(r) for r in rows], "scope": scope.describe()})
+
+
+def _detail(incident_id: str, scope: Scope, *, session) -> Optional[dict]:
+    row = find_incident(incident_id, session=session)
+    if row is None:
+        return None
+    departments = list_departments(incident_id, session=session)
+    if not can_see(scope, district=row.district, township=row.township, village=row.village, grid_id=row.grid_id,
+                   departments=[d.department for d in departments]):
+        return None
+    return {**incident_json(row),
+            "timeline": [{"seq": s.seq, "kind": s.kind, "status": s.status, "tier": s.tier, "at": s.at.isoformat(),
+                          "actor": s.actor, "detail": s.detail, "department": s.department, "late_s": s.late_s}
+                         for s in get_timeline(incident_id, session=session)],
+            "departments": [{"department": d.department, "tier": d.tier, "status": d.status,
+                             "accepted_by": d.accepted_by} for d in departments],
+            "deliveries": [{"step": d.step, "person_id": d.person_id, "channel": d.channel, "ok": d.ok,
+                            "attempts": d.attempts, "at": d.at.isoformat(), "error": d.error}
+                           for d in list_deliveries(incident_id, session=session)]}
+
+
+async def incident(request: web.Request) -> web.Response:
+    incident_id = request.match_info["incident_id"]
+    found = await blocking(request.app[API].read, _detail, incident_id, request[SCOPE])
+    if found is None:
+        return problem(404, f"no incident {incident_id} in your area")
+    return reply(found)
+
+
+# --- the map --------------------------------------------------------------------------------------
+
+def _map(api: Api, scope: Scope, *, session) -> dict:
+    open_by_grid = open_incidents_by_grid(session=session)
+    features = []
+    for feature in api.grid_features:
+        props = feature.get("properties") or {}
+        place = {"district": props.get("district") or api.district.grids.district, "township": props.get("township"),
+                 "village": props.get("village"), "grid_id": props.get("grid_id")}
+        if scope.kind != "department" and not can_see(scope, **place):
+            continue
+        mine = [i for i in open_by_grid.get(props.get("grid_id"), [])
+                if scope.kind != "department" or can_see(scope, **place, departments=_departments(i, session))]
+        worst = max(mine, key=lambda i: SEVERITY_RANK.get(i.severity, -1), default=None)
+        features.append({"type": "Feature", "geometry": feature.get("geometry"), "properties": {
+            **props, "open": len(mine), "worst_severity": worst.severity if worst else None,
+            "incidents": [{"id": i.id, "title": i.title, "severity": i.severity, "status": i.status,
+                           "tier": i.tier} for i in mine]}})
+    unassigned = [i for i in open_by_grid.get(None, []) if scope.kind == "district"]
+    return {"type": "FeatureCollection", "features": features,
+            "unassigned": [incident_json(i) for i in unassigned], "scope": scope.describe()}
+
+
+def _departments(incident_row, session) -> list[str]:
+    return [d.department for d in list_departments(incident_row.id, session=session)]
+
+
+async def grid_map(request: web.Request) -> web.Response:
+    api = request.app[API]
+    return reply(await blocking(api.read, _map, api, request[SCOPE]))
+
+
+# --- key figures ----------------------------------------------------------------------------------
+
+async def kpis(request: web.Request) -> web.Response:
+    from gridalert.report import period_of, rows_for
+
+    api, scope = request.app[API], request[SCOPE]
+    if scope.kind not in ("district", "township"):
+        return problem(403, "key figures are for the district centre and township duty")
+    tz = ZoneInfo(api.district.policies.timezone)
+    try:
+        period = period_of(request.query.get("period", "day"), request.query.get("date"), tz,
+                           datetime.now(tz).date())
+    except ValueError as exc:
+        return problem(400, str(exc))
+    limits = {k.value: v for k, v in api.district.policies.disposal_s.items()}
+    rows = await blocking(api.read, rows_for, period, limits)
+    if scope.kind == "township":
+        rows = [r for r in rows if r["scope"] == "township" and r["name"] == scope.name]
+    return reply({"period": period.label, "since": period.since.isoformat(), "until": period.until.isoformat(),
+                  "rows": rows})
+
+
+# --- event intake ---------------------------------------------------------------------------------
+
+def _messages(request_headers, body: bytes) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+    """(value, Kafka headers) for each event of a request, in the CloudEvents HTTP binding's modes."""
+    content_type = request_headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if "ce-specversion" in {k.lower() for k in request_headers}:  # binary mode: attributes in headers
+        headers = [(f"ce_{k[3:].lower()}", v.encode()) for k, v in request_headers.items() if k.lower().startswith("ce-")]
+        return [(body, headers)]
+    if content_type == "application/cloudevents-batch+json":
+        try:
+            batch = json.loads(body)
+        except ValueError:
+            return [(body, [])]  # the validate stage dead-letters it with the reason
+        if isinstance(batch, list):
+            return [(json.dumps(item, ensure_ascii=False).encode(), []) for item in batch]
+    return [(body, [])]
+
+
+def _produce(api: Api, messages: list[tuple[bytes, list]]) -> None:
+    producer = api.producer()  # first use: connects, or fails after send_timeout_s
+    futures = [producer.send(EVENTS, key=event_key(value), value=value, headers=headers or None)
+               for value, headers in messages]
+    producer.flush(timeout=api.send_timeout_s)
+    for future in futures:
+        future.get(timeout=api.send_timeout_s)
+
+
+async def events(request: web.Request) -> web.Response:
+    """Every event goes to ``gridalert.events``, good or bad (the validate stage dead-letters the bad
+    ones with their reason); the reply says at once which ones will be dead-lettered and why."""
+    api = request.app[API]
+    if request[SCOPE].kind == "none":
+        return problem(403, "this token may not send events")
+    messages = _messages(request.headers, await request.read())
+    verdicts = []
+    for value, headers in messages:
+        try:
+            parse_event(value, headers, devices=api.district.devices)
+            verdicts.append({"accepted": True})
+        except Rejected as exc:
+            verdicts.append({"accepted": False, "reason": str(exc), "sent_to": "gridalert.events.dlq"})
+    try:
+        await blocking(_produce, api, messages)
+    except Exception as exc:  # kafka-python's errors: the caller must retry, nothing was acknowledged
+        return problem(503, f"cannot reach the broker, send again: {exc}")
+    bad = [v for v in verdicts if not v["accepted"]]
+    return reply({"events": len(verdicts), "rejected": len(bad), "results": verdicts}, 400 if bad else 202)
+
+
+# --- the rest -------------------------------------------------------------------------------------
+
+async def healthz(request: web.Request) -> web.Response:
+    return reply({"status": "ok"})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    from gridalert.openapi import DESCRIPTION
+
+    return reply(DESCRIPTION)
+
+
+def load_grid_features(path) -> list[dict]:
+    with open(path, encoding="utf-8") as source:
+        return json.load(source).get("features", [])
+
+
+def make_app(settings: Settings, district, sessions, *, send_timeout_s: float = 10.0) -> web.Application:
+    from gridalert.config.loader import GRIDS
+
+    app = web.Application(middlewares=[authenticate])
+    app[API] = Api(settings, district, sessions, load_grid_features(district.directory / GRIDS), send_timeout_s)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/api/incidents", incidents)
+    app.router.add_get("/api/incidents/{incident_id}", incident)
+    app.router.add_get("/api/map", grid_map)
+    app.router.add_get("/api/kpis", kpis)
+    app.router.add_post("/api/events", events)
+
+    async def close_producer(app: web.Application) -> None:
+        producer = app[API]._producer
+        if producer is not None:
+            await blocking(producer.close, 5)
+
+    app.on_cleanup.append(close_producer)
+    return app

@@ -1,0 +1,79 @@
+"""The OpenAPI 3.1 description of the command centre's API (served at ``/openapi.json``)."""
+
+from __future__ import annotations
+
+_ERROR = {"description": "a plain-words reason", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"error": {"type": "string"}}}}}}
+_TIME = {"type": "string", "format": "date-time"}
+_INCIDENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"}, "status": {"type": "string"}, "tier": {"type": "string"},
+        "type": {"type": "string"}, "title": {"type": "string"}, "severity": {"type": "string"},
+        "klass": {"type": "string"}, "explanation": {"type": "string"},
+        "place": {"type": "object", "properties": {k: {"type": ["string", "null"]} for k in (
+            "district", "township", "village", "grid_id", "grid_name")}},
+        "lon": {"type": "number"}, "lat": {"type": "number"}, "opened_at": _TIME, "updated_at": _TIME,
+        "assignee": {"type": ["string", "null"]}, "alarm_count": {"type": "integer"},
+        "close_reason": {"type": ["string", "null"]}, "rating": {"type": ["integer", "null"]},
+    },
+}
+
+
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+DESCRIPTION = {
+    "openapi": "3.1.0",
+    "info": {"title": "gridalert command centre API", "version": "1",
+             "description": "Incidents, the live grid map, key figures and event intake. Every path but "
+                            "/healthz needs a bearer token (`gridalert token create`); the token's person "
+                            "(roster role and area) decides what it sees and may do."},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {"Incident": _INCIDENT},
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "ok"}}}},
+        "/api/incidents": {"get": {
+            "summary": "incidents in the caller's area, newest first",
+            "parameters": [_query("status", "new, dispatched, accepted, on_scene, resolved, verified, closed"),
+                           _query("type", "event type, e.g. heat.reading"), _query("tier", "unit … district"),
+                           _query("township", "township name"), _query("village", "village name"),
+                           _query("grid", "grid id"), _query("since", "opened at or after (ISO 8601 with zone)"),
+                           _query("until", "opened before (ISO 8601 with zone)"),
+                           _query("limit", "at most this many (≤ 1000)", {"type": "integer", "default": 100})],
+            "responses": {"200": {"description": "the incidents", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"incidents": {"type": "array", "items": {
+                    "$ref": "#/components/schemas/Incident"}}, "scope": {"type": "string"}}}}}},
+                          "400": _ERROR, "401": _ERROR}}},
+        "/api/incidents/{incident_id}": {"get": {
+            "summary": "one incident with its timeline, departments and deliveries",
+            "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "the incident"}, "401": _ERROR,
+                          "404": {"description": "no such incident in the caller's area"}}}},
+        "/api/map": {"get": {
+            "summary": "the caller's grids as GeoJSON with their open incidents and worst severity",
+            "responses": {"200": {"description": "a FeatureCollection (plus `unassigned`: open incidents in no grid)",
+                                  "content": {"application/geo+json": {}}}, "401": _ERROR}}},
+        "/api/kpis": {"get": {
+            "summary": "key figures of a local day or month (district centre and township duty)",
+            "parameters": [_query("period", "day or month", {"type": "string", "enum": ["day", "month"]}),
+                           _query("date", "YYYY-MM-DD or YYYY-MM (default: yesterday, or last month)")],
+            "responses": {"200": {"description": "rows per district, township and department"},
+                          "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+        "/api/events": {"post": {
+            "summary": "CloudEvents over HTTP: structured (application/cloudevents+json), batch "
+                       "(application/cloudevents-batch+json) or binary (ce-* headers) mode",
+            "requestBody": {"required": True, "content": {"application/cloudevents+json": {},
+                                                          "application/cloudevents-batch+json": {},
+                                                          "application/json": {}}},
+            "responses": {"202": {"description": "every event accepted into gridalert.events"},
+                          "400": {"description": "some events are invalid: they go to the dead-letter topic "
+                                                 "with the reason given per event"},
+                          "401": _ERROR, "503": _ERROR}}},
+    },
+}

@@ -1,0 +1,155 @@
+"""The command centre's API on a real SQLite projection: tokens, scopes, incidents, the map, key figures.
+
+The API runs in-process on a loopback port (aiohttp's test server); event intake against a real
+broker is in ``tests/e2e/test_api.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from gridalert.api import make_app
+from gridalert.config import SAMPLE_CONFIG_DIR, Settings
+from gridalert.config.loader import load_config
+from gridalert.incidents.book import Book
+from gridalert.incidents.routing import Responsibility
+from gridalert.store import make_engine, make_sessionmaker, record_incident_events, upgrade
+from gridalert.store.tokens import create_token, revoke_token
+from gridalert.streams.records import Place
+from tests.support.district import POLICIES, command, detect, reading
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+TOWER = Place(district="观山湖区", grid_id="GSH-JHY-01-03", grid_name="金融城社区第3网格", village="金融城社区",
+              township="金华园街道")
+FARM = Place(district="观山湖区", grid_id="GSH-ZC-03-01", grid_name="毛寨村第1网格", village="毛寨村", township="朱昌镇")
+
+
+@pytest.fixture(scope="module")
+def district():
+    return load_config(SAMPLE_CONFIG_DIR, check_url=lambda url: None)
+
+
+@pytest.fixture
+def world(tmp_path, district, monkeypatch):
+    """A projection with a heat incident in the tower's grid (accepted) and a wooden-village wiring
+    incident in 朱昌镇 dispatched to fire and power; a token per kind of user."""
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    sessions = make_sessionmaker(make_engine(url))
+    incidents, state, steps = Book(POLICIES, Responsibility(district.roster)), None, []
+    heat = detect(reading("h-1", 80.0, place=TOWER), POLICIES, NOW)
+    wiring = detect(reading("w-1", event_type="wiring.reading", device="wm-1", place=FARM,
+                            data={"residual_current_ma": 520, "building_type": "wooden_village"}), POLICIES, NOW)
+    for alarm in (heat, wiring):
+        state, out = incidents.on_alarm(state, alarm, NOW)
+        steps += out
+    tower_id = steps[0].incident_id
+    state, out, _ = incidents.on_command(state, command("accept", tower_id, "gh-GSH-JHY-01-03"), NOW + timedelta(minutes=1))
+    steps += out
+    tokens = {}
+    with sessions.begin() as session:
+        record_incident_events(steps, session=session)
+        for person in ("dd-GSH-1", "td-JHY", "td-ZC", "gh-GSH-JHY-01-03", "fire-GSH-1"):
+            tokens[person] = create_token(session=session, person_id=person)[1]
+        tokens["viewer"] = create_token(session=session, viewer_area="金华园街道", viewer_kind="township")[1]
+        revoked, tokens["revoked"] = create_token(session=session, person_id="dd-GSH-1")
+        revoke_token(revoked.id, session=session)
+    monkeypatch.setenv("GRIDALERT_BROKER", "kafka://127.0.0.1:1")  # nothing listens: intake must say so
+    settings = Settings()
+    app = lambda: make_app(settings, district, sessions, send_timeout_s=2)  # noqa: E731 - an aiohttp app lives on one event loop
+    return app, tokens, {"tower": tower_id, "farm": next(s.incident_id for s in steps if s.incident_id != tower_id)}
+
+
+def call(app, method: str, path: str, token: str | None = None, **kwargs):
+    async def go():
+        async with TestClient(TestServer(app())) as client:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = await client.request(method, path, headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
+            return response.status, await response.json()
+    return asyncio.run(go())
+
+
+def ids(body) -> set[str]:
+    return {i["id"] for i in body["incidents"]}
+
+
+def test_without_a_good_token_only_health_answers(world):
+    app, tokens, _ = world
+    assert call(app, "GET", "/healthz") == (200, {"status": "ok"})
+    status, body = call(app, "GET", "/api/incidents")
+    assert status == 401 and "Bearer" in body["error"]
+    assert call(app, "GET", "/api/incidents", "gat_00000000_nope")[0] == 401
+    status, body = call(app, "GET", "/api/incidents", tokens["revoked"])
+    assert status == 401 and "revoked" in body["error"]
+    assert call(app, "GET", "/openapi.json")[0] == 401
+
+
+def test_each_person_lists_the_incidents_of_their_area(world):
+    app, tokens, found = world
+    assert ids(call(app, "GET", "/api/incidents", tokens["dd-GSH-1"])[1]) == {found["tower"], found["farm"]}
+    assert ids(call(app, "GET", "/api/incidents", tokens["td-JHY"])[1]) == {found["tower"]}
+    assert ids(call(app, "GET", "/api/incidents", tokens["td-ZC"])[1]) == {found["farm"]}
+    assert ids(call(app, "GET", "/api/incidents", tokens["gh-GSH-JHY-01-03"])[1]) == {found["tower"]}
+    assert ids(call(app, "GET", "/api/incidents", tokens["fire-GSH-1"])[1]) == {found["farm"]}  # dispatched to fire
+    assert ids(call(app, "GET", "/api/incidents", tokens["viewer"])[1]) == {found["tower"]}
+    assert ids(call(app, "GET", "/api/incidents?township=朱昌镇", tokens["td-JHY"])[1]) == set()
+
+
+def test_filters_narrow_the_list(world):
+    app, tokens, found = world
+    duty = tokens["dd-GSH-1"]
+    assert ids(call(app, "GET", "/api/incidents?status=accepted", duty)[1]) == {found["tower"]}
+    assert ids(call(app, "GET", "/api/incidents?type=wiring.reading", duty)[1]) == {found["farm"]}
+    later = (NOW + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    assert ids(call(app, "GET", "/api/incidents", duty, params={"since": later})[1]) == set()
+    status, body = call(app, "GET", "/api/incidents", duty, params={"since": "2026-11-23T10:00"})
+    assert status == 400 and "give a time zone" in body["error"]
+
+
+def test_an_incident_outside_the_area_is_not_found_and_one_inside_has_its_timeline(world):
+    app, tokens, found = world
+    status, body = call(app, "GET", f"/api/incidents/{found['farm']}", tokens["td-JHY"])
+    assert status == 404 and "in your area" in body["error"]
+    status, body = call(app, "GET", f"/api/incidents/{found['tower']}", tokens["td-JHY"])
+    assert status == 200 and [s["kind"] for s in body["timeline"]] == ["opened", "dispatched", "accepted"]
+    status, body = call(app, "GET", f"/api/incidents/{found['farm']}", tokens["fire-GSH-1"])
+    assert {d["department"] for d in body["departments"]} == {"fire", "power"}
+
+
+def test_the_map_colours_each_grid_by_its_worst_open_incident(world):
+    app, tokens, found = world
+    status, body = call(app, "GET", "/api/map", tokens["dd-GSH-1"])
+    grids = {f["properties"]["grid_id"]: f["properties"] for f in body["features"]}
+    assert status == 200 and len(grids) == 34
+    assert grids["GSH-JHY-01-03"]["open"] == 1 and grids["GSH-JHY-01-03"]["worst_severity"] == "high"
+    assert grids["GSH-JHY-01-01"]["open"] == 0 and grids["GSH-JHY-01-01"]["worst_severity"] is None
+    township = call(app, "GET", "/api/map", tokens["td-JHY"])[1]
+    assert {f["properties"]["township"] for f in township["features"]} == {"金华园街道"}
+
+
+def test_key_figures_are_for_the_centre_and_townships(world):
+    app, tokens, _ = world
+    day = NOW.astimezone(timezone(timedelta(hours=8))).date().isoformat()
+    status, body = call(app, "GET", f"/api/kpis?period=day&date={day}", tokens["dd-GSH-1"])
+    district_row = next(r for r in body["rows"] if r["scope"] == "district")
+    assert status == 200 and district_row["incidents"] == 2 and district_row["response_rate"] == 0.5
+    rows = call(app, "GET", f"/api/kpis?period=day&date={day}", tokens["td-JHY"])[1]["rows"]
+    assert [(r["scope"], r["name"]) for r in rows] == [("township", "金华园街道")]
+    assert call(app, "GET", "/api/kpis", tokens["gh-GSH-JHY-01-03"])[0] == 403
+
+
+def test_event_intake_says_which_events_are_bad_and_that_the_broker_is_down(world):
+    app, tokens, _ = world
+    status, body = call(app, "POST", "/api/events", tokens["dd-GSH-1"], data=b'{"specversion": "1.0", "id":',
+                        headers={"Content-Type": "application/cloudevents+json"})
+    assert status == 503 and "cannot reach the broker" in body["error"]
+
+
+def test_the_api_describes_itself(world):
+    app, tokens, _ = world
+    status, body = call(app, "GET", "/openapi.json", tokens["viewer"])
+    assert status == 200 and body["openapi"].startswith("3.") and "/api/incidents/{incident_id}" in body["paths"]
