@@ -1,6 +1,7 @@
 """The command centre's HTTP API (aiohttp): incidents, the live grid map, key figures, event intake.
 
-Every route but ``/healthz`` needs ``Authorization: Bearer <token>`` (``gridalert token create``);
+Mounted at ``/api`` of the web app (``gridalert.web``). Every route needs
+``Authorization: Bearer <token>`` (``gridalert token create``);
 the token's person (their roster role and area, ``incidents.access``) decides what it sees and
 may do. An incident outside the caller's scope is answered like one that does not exist.
 
@@ -9,7 +10,7 @@ may do. An incident outside the caller's scope is answered like one that does no
 - ``GET  /api/map``              the grids as GeoJSON, each with its open incidents and the worst severity
 - ``GET  /api/kpis``             key figures of a day or month (period, date), as ``gridalert report``
 - ``POST /api/events``           CloudEvents over HTTP (structured, batch or binary mode) to ``gridalert.events``
-- ``GET  /openapi.json``         this API, described
+- ``GET  /api/openapi.json``     this API, described
 
 The API reads the projection and writes only to Kafka topics: it never writes incident state.
 Blocking work (SQL, kafka-python) runs in the default thread pool.
@@ -37,7 +38,6 @@ from gridalert.streams.producer import event_key
 from gridalert.streams.topics import EVENTS
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-PUBLIC = ("/healthz",)
 MAX_LIMIT = 1000
 _dumps = functools.partial(json.dumps, ensure_ascii=False, default=str)
 
@@ -85,8 +85,6 @@ async def blocking(fn: Callable, *args, **kwargs):
 
 @web.middleware
 async def authenticate(request: web.Request, handler):
-    if request.path in PUBLIC:
-        return await handler(request)
     api = request.app[API]
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
@@ -283,10 +281,6 @@ async def events(request: web.Request) -> web.Response:
 
 # --- the rest -------------------------------------------------------------------------------------
 
-async def healthz(request: web.Request) -> web.Response:
-    return reply({"status": "ok"})
-
-
 async def openapi(request: web.Request) -> web.Response:
     from gridalert.openapi import DESCRIPTION
 
@@ -298,23 +292,23 @@ def load_grid_features(path) -> list[dict]:
         return json.load(source).get("features", [])
 
 
-def make_app(settings: Settings, district, sessions, *, send_timeout_s: float = 10.0) -> web.Application:
+def make_api(settings: Settings, district, sessions, *, send_timeout_s: float = 10.0) -> web.Application:
+    """The API as an aiohttp sub-application, to mount at ``/api``."""
     from gridalert.config.loader import GRIDS
 
-    app = web.Application(middlewares=[authenticate])
-    app[API] = Api(settings, district, sessions, load_grid_features(district.directory / GRIDS), send_timeout_s)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/openapi.json", openapi)
-    app.router.add_get("/api/incidents", incidents)
-    app.router.add_get("/api/incidents/{incident_id}", incident)
-    app.router.add_get("/api/map", grid_map)
-    app.router.add_get("/api/kpis", kpis)
-    app.router.add_post("/api/events", events)
+    api = web.Application(middlewares=[authenticate])
+    api[API] = Api(settings, district, sessions, load_grid_features(district.directory / GRIDS), send_timeout_s)
+    api.router.add_get("/openapi.json", openapi)
+    api.router.add_get("/incidents", incidents)
+    api.router.add_get("/incidents/{incident_id}", incident)
+    api.router.add_get("/map", grid_map)
+    api.router.add_get("/kpis", kpis)
+    api.router.add_post("/events", events)
 
     async def close_producer(app: web.Application) -> None:
         producer = app[API]._producer
         if producer is not None:
             await blocking(producer.close, 5)
 
-    app.on_cleanup.append(close_producer)
-    return app
+    api.on_cleanup.append(close_producer)
+    return api

@@ -28,8 +28,8 @@ def _query(name: str, description: str, schema: dict | None = None) -> dict:
 DESCRIPTION = {
     "openapi": "3.1.0",
     "info": {"title": "gridalert command centre API", "version": "1",
-             "description": "Incidents, the live grid map, key figures and event intake. Every path but "
-                            "/healthz needs a bearer token (`gridalert token create`); the token's person "
+             "description": "Incidents, the live grid map, key figures and event intake. Every /api path "
+                            "needs a bearer token (`gridalert token create`); the token's person "
                             "(roster role and area) decides what it sees and may do."},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -38,6 +38,7 @@ DESCRIPTION = {
     "security": [{"bearer": []}],
     "paths": {
         "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "ok"}}}},
+        "/api/openapi.json": {"get": {"summary": "this description", "responses": {"200": {"description": "ok"}}}},
         "/api/incidents": {"get": {
             "summary": "incidents in the caller's area, newest first",
             "parameters": [_query("status", "new, dispatched, accepted, on_scene, resolved, verified, closed"),

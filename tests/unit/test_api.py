@@ -12,7 +12,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from gridalert.api import make_app
+from aiohttp import web
+
+from gridalert.api import make_api
 from gridalert.config import SAMPLE_CONFIG_DIR, Settings
 from gridalert.config.loader import load_config
 from gridalert.incidents.book import Book
@@ -60,7 +62,12 @@ def world(tmp_path, district, monkeypatch):
         revoke_token(revoked.id, session=session)
     monkeypatch.setenv("GRIDALERT_BROKER", "kafka://127.0.0.1:1")  # nothing listens: intake must say so
     settings = Settings()
-    app = lambda: make_app(settings, district, sessions, send_timeout_s=2)  # noqa: E731 - an aiohttp app lives on one event loop
+    def app() -> web.Application:  # an aiohttp app lives on one event loop: a new one per call
+        root = web.Application()
+        root.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
+        root.add_subapp("/api", make_api(settings, district, sessions, send_timeout_s=2))
+        return root
+
     return app, tokens, {"tower": tower_id, "farm": next(s.incident_id for s in steps if s.incident_id != tower_id)}
 
 
@@ -85,7 +92,7 @@ def test_without_a_good_token_only_health_answers(world):
     assert call(app, "GET", "/api/incidents", "gat_00000000_nope")[0] == 401
     status, body = call(app, "GET", "/api/incidents", tokens["revoked"])
     assert status == 401 and "revoked" in body["error"]
-    assert call(app, "GET", "/openapi.json")[0] == 401
+    assert call(app, "GET", "/api/openapi.json")[0] == 401
 
 
 def test_each_person_lists_the_incidents_of_their_area(world):
@@ -151,5 +158,5 @@ def test_event_intake_says_which_events_are_bad_and_that_the_broker_is_down(worl
 
 def test_the_api_describes_itself(world):
     app, tokens, _ = world
-    status, body = call(app, "GET", "/openapi.json", tokens["viewer"])
+    status, body = call(app, "GET", "/api/openapi.json", tokens["viewer"])
     assert status == 200 and body["openapi"].startswith("3.") and "/api/incidents/{incident_id}" in body["paths"]
