@@ -87,9 +87,15 @@ async def blocking(fn: Callable, *args, **kwargs):
 async def authenticate(request: web.Request, handler):
     api = request.app[API]
     header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
+    if header.lower().startswith("bearer "):
+        text = header[7:]
+    else:  # Open311 clients send the key as a parameter, in the query or the form
+        text = request.query.get("api_key")
+        if not text and request.can_read_body:
+            text = (await request.post()).get("api_key")
+    if not text:
         return problem(401, "send Authorization: Bearer <token> (gridalert token create)")
-    row = await blocking(api.read, find_token, header[7:])
+    row = await blocking(api.read, find_token, str(text))
     if row is None:
         return problem(401, "this token is unknown or revoked")
     person = api.district.person(row.person_id) if row.person_id else None

@@ -33,6 +33,7 @@ from gridalert.store.projection import record_audits, record_deliveries, record_
 from gridalert.store.queries import (
     find_command_outcome,
     find_incident,
+    find_incident_by_dedup_suffix,
     get_timeline,
     incidents_opened_between,
     list_audit,
@@ -55,6 +56,7 @@ __all__ = [
     "alembic_config",
     "find_command_outcome",
     "find_incident",
+    "find_incident_by_dedup_suffix",
     "get_timeline",
     "incidents_opened_between",
     "list_audit",

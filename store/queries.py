@@ -123,3 +123,10 @@ def open_incidents_by_grid(*, session: Session) -> dict[Optional[str], list[Inci
     for incident in session.scalars(statement):
         grouped.setdefault(incident.grid_id, []).append(incident)
     return grouped
+
+
+def find_incident_by_dedup_suffix(suffix: str, *, session: Session) -> Optional[Incident]:
+    """The newest incident whose dedup key ends with ``:<suffix>`` (a citizen report's id)."""
+    statement = (select(Incident).where(Incident.dedup_key.like(f"%:{suffix}"))
+                 .order_by(Incident.opened_at.desc()).limit(1))
+    return session.scalars(statement).first()

@@ -14,7 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from aiohttp import web
 
-from gridalert.api import make_api
+from gridalert.api import API, make_api
+from gridalert.open311 import make_open311
 from gridalert.config import SAMPLE_CONFIG_DIR, Settings
 from gridalert.config.loader import load_config
 from gridalert.incidents.book import Book
@@ -46,12 +47,22 @@ def world(tmp_path, district, monkeypatch):
     heat = detect(reading("h-1", 80.0, place=TOWER), POLICIES, NOW)
     wiring = detect(reading("w-1", event_type="wiring.reading", device="wm-1", place=FARM,
                             data={"residual_current_ma": 520, "building_type": "wooden_village"}), POLICIES, NOW)
-    for alarm in (heat, wiring):
+    report = detect(reading("q-1", event_type="citizen.report", device=None, place=TOWER, data={
+        "category": "fire_lane_blocked", "report_id": "311-feedbeef0001", "reporter_contact": "13800001234"}),
+        POLICIES, NOW)
+    for alarm in (heat, wiring, report):
         state, out = incidents.on_alarm(state, alarm, NOW)
         steps += out
     tower_id = steps[0].incident_id
     state, out, _ = incidents.on_command(state, command("accept", tower_id, "gh-GSH-JHY-01-03"), NOW + timedelta(minutes=1))
     steps += out
+    report_id = next(s.incident_id for s in steps if "311-" in s.dedup_key)
+    for action, actor, extra in [("accept", "gh-GSH-JHY-01-03", {}), ("resolve", "gh-GSH-JHY-01-03", {}),
+                                 ("verify", "dd-GSH-1", {}), ("close", "dd-GSH-1", {"reason": "fixed"})]:
+        state, out, refused = incidents.on_command(state, command(action, report_id, actor, cid=f"c-311-{action}",
+                                                                  **extra), NOW)
+        assert refused is None and out, refused
+        steps += out
     tokens = {}
     with sessions.begin() as session:
         record_incident_events(steps, session=session)
@@ -65,10 +76,13 @@ def world(tmp_path, district, monkeypatch):
     def app() -> web.Application:  # an aiohttp app lives on one event loop: a new one per call
         root = web.Application()
         root.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
-        root.add_subapp("/api", make_api(settings, district, sessions, send_timeout_s=2))
+        api = make_api(settings, district, sessions, send_timeout_s=2)
+        root.add_subapp("/api", api)
+        root.add_subapp("/open311/v2", make_open311(api[API]))
         return root
 
-    return app, tokens, {"tower": tower_id, "farm": next(s.incident_id for s in steps if s.incident_id != tower_id)}
+    farm = next(s.incident_id for s in steps if s.incident_id not in (tower_id, report_id))
+    return app, tokens, {"tower": tower_id, "farm": farm, "report": report_id}
 
 
 def call(app, method: str, path: str, token: str | None = None, **kwargs):
@@ -97,12 +111,12 @@ def test_without_a_good_token_only_health_answers(world):
 
 def test_each_person_lists_the_incidents_of_their_area(world):
     app, tokens, found = world
-    assert ids(call(app, "GET", "/api/incidents", tokens["dd-GSH-1"])[1]) == {found["tower"], found["farm"]}
-    assert ids(call(app, "GET", "/api/incidents", tokens["td-JHY"])[1]) == {found["tower"]}
+    assert ids(call(app, "GET", "/api/incidents", tokens["dd-GSH-1"])[1]) == set(found.values())
+    assert ids(call(app, "GET", "/api/incidents", tokens["td-JHY"])[1]) == {found["tower"], found["report"]}
     assert ids(call(app, "GET", "/api/incidents", tokens["td-ZC"])[1]) == {found["farm"]}
-    assert ids(call(app, "GET", "/api/incidents", tokens["gh-GSH-JHY-01-03"])[1]) == {found["tower"]}
+    assert ids(call(app, "GET", "/api/incidents", tokens["gh-GSH-JHY-01-03"])[1]) == {found["tower"], found["report"]}
     assert ids(call(app, "GET", "/api/incidents", tokens["fire-GSH-1"])[1]) == {found["farm"]}  # dispatched to fire
-    assert ids(call(app, "GET", "/api/incidents", tokens["viewer"])[1]) == {found["tower"]}
+    assert ids(call(app, "GET", "/api/incidents", tokens["viewer"])[1]) == {found["tower"], found["report"]}
     assert ids(call(app, "GET", "/api/incidents?township=朱昌镇", tokens["td-JHY"])[1]) == set()
 
 
@@ -111,6 +125,7 @@ def test_filters_narrow_the_list(world):
     duty = tokens["dd-GSH-1"]
     assert ids(call(app, "GET", "/api/incidents?status=accepted", duty)[1]) == {found["tower"]}
     assert ids(call(app, "GET", "/api/incidents?type=wiring.reading", duty)[1]) == {found["farm"]}
+    assert ids(call(app, "GET", "/api/incidents?status=closed", duty)[1]) == {found["report"]}
     later = (NOW + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     assert ids(call(app, "GET", "/api/incidents", duty, params={"since": later})[1]) == set()
     status, body = call(app, "GET", "/api/incidents", duty, params={"since": "2026-11-23T10:00"})
@@ -143,7 +158,7 @@ def test_key_figures_are_for_the_centre_and_townships(world):
     day = NOW.astimezone(timezone(timedelta(hours=8))).date().isoformat()
     status, body = call(app, "GET", f"/api/kpis?period=day&date={day}", tokens["dd-GSH-1"])
     district_row = next(r for r in body["rows"] if r["scope"] == "district")
-    assert status == 200 and district_row["incidents"] == 2 and district_row["response_rate"] == 0.5
+    assert status == 200 and district_row["incidents"] == 3 and district_row["response_rate"] == 2 / 3
     rows = call(app, "GET", f"/api/kpis?period=day&date={day}", tokens["td-JHY"])[1]["rows"]
     assert [(r["scope"], r["name"]) for r in rows] == [("township", "金华园街道")]
     assert call(app, "GET", "/api/kpis", tokens["gh-GSH-JHY-01-03"])[0] == 403
@@ -160,3 +175,34 @@ def test_the_api_describes_itself(world):
     app, tokens, _ = world
     status, body = call(app, "GET", "/api/openapi.json", tokens["viewer"])
     assert status == 200 and body["openapi"].startswith("3.") and "/api/incidents/{incident_id}" in body["paths"]
+
+
+def test_open311_lists_the_categories_and_takes_the_api_key_as_a_parameter(world):
+    app, tokens, _ = world
+    status, body = call(app, "GET", f"/open311/v2/services.json?api_key={tokens['viewer']}")
+    assert status == 200 and {"service_code": "fire_lane_blocked", "service_name": "消防通道堵塞 fire lane blocked",
+                               "description": "消防通道堵塞 fire lane blocked", "metadata": False, "type": "realtime",
+                               "keywords": "", "group": "gridalert"} in body
+    assert call(app, "GET", "/open311/v2/services.json")[0] == 401
+
+
+def test_open311_refuses_a_request_it_cannot_use_and_says_why(world):
+    app, tokens, _ = world
+    key = tokens["dd-GSH-1"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", data={"api_key": key, "service_code": "ufo",
+                                                                         "lat": "26.62", "long": "106.63"})
+    assert status == 400 and "unknown service_code 'ufo'" in body[0]["description"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", data={"api_key": key,
+                                                                         "service_code": "fire_hazard"})
+    assert status == 400 and "lat and long are required" in body[0]["description"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "fire_hazard", "lat": "26.62", "long": "106.63", "phone": "13800001234"})
+    assert status == 503 and "send again" in body[0]["description"]
+
+
+def test_open311_tells_the_status_and_the_outcome_in_words(world):
+    app, tokens, found = world
+    status, body = call(app, "GET", "/open311/v2/requests/311-feedbeef0001.json", tokens["viewer"])
+    assert status == 200 and body[0]["status"] == "closed" and body[0]["status_notes"] == "已处置 fixed"
+    unknown = call(app, "GET", "/open311/v2/requests.json?service_request_id=311-0000", tokens["viewer"])[1]
+    assert unknown == [{"service_request_id": "311-0000", "status": "open", "status_notes": "已受理 received"}]
