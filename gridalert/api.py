@@ -10,6 +10,7 @@ may do. An incident outside the caller's scope is answered like one that does no
 - ``GET  /api/map``              the grids as GeoJSON, each with its open incidents and the worst severity
 - ``GET  /api/kpis``             key figures of a day or month (period, date), as ``gridalert report``
 - ``POST /api/events``           CloudEvents over HTTP (structured, batch or binary mode) to ``gridalert.events``
+- ``GET  /api/stream``           server-sent events: every incident of the caller's area as it changes
 - ``GET  /api/openapi.json``     this API, described
 
 The API reads the projection and writes only to Kafka topics: it never writes incident state.
@@ -22,7 +23,7 @@ import asyncio
 import functools
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
 
@@ -119,7 +120,8 @@ def incident_json(row) -> dict:
             "place": {"district": row.district, "township": row.township, "village": row.village,
                       "grid_id": row.grid_id, "grid_name": row.grid_name},
             "lon": row.lon, "lat": row.lat, "opened_at": row.opened_at.isoformat(),
-            "updated_at": row.updated_at.isoformat(), "assignee": row.assignee, "alarm_count": row.alarm_count,
+            "updated_at": row.updated_at.isoformat(), "seq": row.last_seq, "assignee": row.assignee,
+            "alarm_count": row.alarm_count,
             "close_reason": row.close_reason, "rating": row.rating}
 
 
@@ -180,6 +182,51 @@ async def incident(request: web.Request) -> web.Response:
     if found is None:
         return problem(404, f"no incident {incident_id} in your area")
     return reply(found)
+
+
+# --- live updates ---------------------------------------------------------------------------------
+
+STREAM_POLL_S = 1.0
+STREAM_LAG_S = 30.0  # steps reach the projection a little after their time, partitions out of step
+
+
+def _changed_since(scope: Scope, since: Optional[datetime], *, session) -> list[dict]:
+    """The caller's incidents whose row changed after ``since`` (all open ones when None), oldest first."""
+    if scope.kind not in SCOPE_FILTER:
+        return []
+    rows = search_incidents(session=session, updated_after=since, limit=MAX_LIMIT,
+                            **{SCOPE_FILTER[scope.kind]: scope.name})
+    if since is None:
+        rows = [r for r in rows if r.status not in ("resolved", "verified", "closed")]
+    return [incident_json(r) for r in sorted(rows, key=lambda r: (r.updated_at, r.id))]
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """``text/event-stream``: first the open incidents, then each incident whose row changes.
+
+    Each message is ``event: incident`` with the incident's JSON, sent once per step (``seq``);
+    a comment line every 15 s keeps proxies from closing the connection. Polls the projection
+    once a second, looking back ``STREAM_LAG_S`` so a step projected late is not missed.
+    """
+    api, scope = request.app[API], request[SCOPE]
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    sent: dict[str, int] = {}
+    since: Optional[datetime] = None
+    quiet = 0.0
+    while True:
+        polled_at = datetime.now(timezone.utc)
+        fresh = [item for item in await blocking(api.read, _changed_since, scope, since)
+                 if sent.get(item["id"], 0) < item["seq"]]
+        for item in fresh:
+            sent[item["id"]] = item["seq"]
+            await response.write(f"event: incident\nid: {item['id']}:{item['seq']}\ndata: {_dumps(item)}\n\n".encode())
+        since = polled_at - timedelta(seconds=STREAM_LAG_S)
+        quiet = 0.0 if fresh else quiet + STREAM_POLL_S
+        if quiet >= 15:
+            await response.write(b": still here\n\n")
+            quiet = 0.0
+        await asyncio.sleep(STREAM_POLL_S)
 
 
 # --- the map --------------------------------------------------------------------------------------
@@ -310,6 +357,7 @@ def make_api(settings: Settings, district, sessions, *, send_timeout_s: float = 
     api.router.add_get("/map", grid_map)
     api.router.add_get("/kpis", kpis)
     api.router.add_post("/events", events)
+    api.router.add_get("/stream", stream)
 
     async def close_producer(app: web.Application) -> None:
         producer = app[API]._producer

@@ -94,8 +94,9 @@ def search_incidents(*, session: Session, status: Optional[str] = None, event_ty
                      tier: Optional[str] = None, district: Optional[str] = None, township: Optional[str] = None,
                      village: Optional[str] = None, grid_id: Optional[str] = None, department: Optional[str] = None,
                      since: Optional[datetime] = None, until: Optional[datetime] = None,
-                     limit: int = 100) -> list[Incident]:
-    """Incidents matching every filter given (opened in ``[since, until)``), newest opened first.
+                     updated_after: Optional[datetime] = None, limit: int = 100) -> list[Incident]:
+    """Incidents matching every filter given (opened in ``[since, until)``, changed after
+    ``updated_after``), newest opened first.
 
     ``department`` keeps incidents dispatched to that joint-dispatch department.
     """
@@ -112,6 +113,8 @@ def search_incidents(*, session: Session, status: Optional[str] = None, event_ty
         statement = statement.where(Incident.opened_at >= since)
     if until is not None:
         statement = statement.where(Incident.opened_at < until)
+    if updated_after is not None:
+        statement = statement.where(Incident.updated_at > updated_after)
     statement = statement.order_by(Incident.opened_at.desc(), Incident.id.desc()).limit(limit)
     return list(session.scalars(statement))
 

@@ -7,6 +7,7 @@ broker is in ``tests/e2e/test_api.py``.
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -82,7 +83,18 @@ def world(tmp_path, district, monkeypatch):
         return root
 
     farm = next(s.incident_id for s in steps if s.incident_id not in (tower_id, report_id))
-    return app, tokens, {"tower": tower_id, "farm": farm, "report": report_id}
+
+    def later(action: str, incident_id: str, actor: str) -> None:
+        """Apply one more command and project its step, as the worker would."""
+        nonlocal state
+        state, out, refused = incidents.on_command(state, command(action, incident_id, actor, cid=f"c-later-{action}"),
+                                                   datetime.now(timezone.utc))
+        assert refused is None and out, refused
+        with sessions.begin() as session:
+            record_incident_events(out, session=session)
+
+    return SimpleNamespace(app=app, tokens=tokens, found={"tower": tower_id, "farm": farm, "report": report_id},
+                           later=later)
 
 
 def call(app, method: str, path: str, token: str | None = None, **kwargs):
@@ -99,7 +111,7 @@ def ids(body) -> set[str]:
 
 
 def test_without_a_good_token_only_health_answers(world):
-    app, tokens, _ = world
+    app, tokens = world.app, world.tokens
     assert call(app, "GET", "/healthz") == (200, {"status": "ok"})
     status, body = call(app, "GET", "/api/incidents")
     assert status == 401 and "Bearer" in body["error"]
@@ -110,7 +122,7 @@ def test_without_a_good_token_only_health_answers(world):
 
 
 def test_each_person_lists_the_incidents_of_their_area(world):
-    app, tokens, found = world
+    app, tokens, found = world.app, world.tokens, world.found
     assert ids(call(app, "GET", "/api/incidents", tokens["dd-GSH-1"])[1]) == set(found.values())
     assert ids(call(app, "GET", "/api/incidents", tokens["td-JHY"])[1]) == {found["tower"], found["report"]}
     assert ids(call(app, "GET", "/api/incidents", tokens["td-ZC"])[1]) == {found["farm"]}
@@ -121,7 +133,7 @@ def test_each_person_lists_the_incidents_of_their_area(world):
 
 
 def test_filters_narrow_the_list(world):
-    app, tokens, found = world
+    app, tokens, found = world.app, world.tokens, world.found
     duty = tokens["dd-GSH-1"]
     assert ids(call(app, "GET", "/api/incidents?status=accepted", duty)[1]) == {found["tower"]}
     assert ids(call(app, "GET", "/api/incidents?type=wiring.reading", duty)[1]) == {found["farm"]}
@@ -133,7 +145,7 @@ def test_filters_narrow_the_list(world):
 
 
 def test_an_incident_outside_the_area_is_not_found_and_one_inside_has_its_timeline(world):
-    app, tokens, found = world
+    app, tokens, found = world.app, world.tokens, world.found
     status, body = call(app, "GET", f"/api/incidents/{found['farm']}", tokens["td-JHY"])
     assert status == 404 and "in your area" in body["error"]
     status, body = call(app, "GET", f"/api/incidents/{found['tower']}", tokens["td-JHY"])
@@ -143,7 +155,7 @@ def test_an_incident_outside_the_area_is_not_found_and_one_inside_has_its_timeli
 
 
 def test_the_map_colours_each_grid_by_its_worst_open_incident(world):
-    app, tokens, found = world
+    app, tokens, found = world.app, world.tokens, world.found
     status, body = call(app, "GET", "/api/map", tokens["dd-GSH-1"])
     grids = {f["properties"]["grid_id"]: f["properties"] for f in body["features"]}
     assert status == 200 and len(grids) == 34
@@ -154,7 +166,7 @@ def test_the_map_colours_each_grid_by_its_worst_open_incident(world):
 
 
 def test_key_figures_are_for_the_centre_and_townships(world):
-    app, tokens, _ = world
+    app, tokens = world.app, world.tokens
     day = NOW.astimezone(timezone(timedelta(hours=8))).date().isoformat()
     status, body = call(app, "GET", f"/api/kpis?period=day&date={day}", tokens["dd-GSH-1"])
     district_row = next(r for r in body["rows"] if r["scope"] == "district")
@@ -165,20 +177,20 @@ def test_key_figures_are_for_the_centre_and_townships(world):
 
 
 def test_event_intake_says_which_events_are_bad_and_that_the_broker_is_down(world):
-    app, tokens, _ = world
+    app, tokens = world.app, world.tokens
     status, body = call(app, "POST", "/api/events", tokens["dd-GSH-1"], data=b'{"specversion": "1.0", "id":',
                         headers={"Content-Type": "application/cloudevents+json"})
     assert status == 503 and "cannot reach the broker" in body["error"]
 
 
 def test_the_api_describes_itself(world):
-    app, tokens, _ = world
+    app, tokens = world.app, world.tokens
     status, body = call(app, "GET", "/api/openapi.json", tokens["viewer"])
     assert status == 200 and body["openapi"].startswith("3.") and "/api/incidents/{incident_id}" in body["paths"]
 
 
 def test_open311_lists_the_categories_and_takes_the_api_key_as_a_parameter(world):
-    app, tokens, _ = world
+    app, tokens = world.app, world.tokens
     status, body = call(app, "GET", f"/open311/v2/services.json?api_key={tokens['viewer']}")
     assert status == 200 and {"service_code": "fire_lane_blocked", "service_name": "消防通道堵塞 fire lane blocked",
                                "description": "消防通道堵塞 fire lane blocked", "metadata": False, "type": "realtime",
@@ -187,7 +199,7 @@ def test_open311_lists_the_categories_and_takes_the_api_key_as_a_parameter(world
 
 
 def test_open311_refuses_a_request_it_cannot_use_and_says_why(world):
-    app, tokens, _ = world
+    app, tokens = world.app, world.tokens
     key = tokens["dd-GSH-1"]
     status, body = call(app, "POST", "/open311/v2/requests.json", data={"api_key": key, "service_code": "ufo",
                                                                          "lat": "26.62", "long": "106.63"})
@@ -201,8 +213,31 @@ def test_open311_refuses_a_request_it_cannot_use_and_says_why(world):
 
 
 def test_open311_tells_the_status_and_the_outcome_in_words(world):
-    app, tokens, found = world
+    app, tokens, found = world.app, world.tokens, world.found
     status, body = call(app, "GET", "/open311/v2/requests/311-feedbeef0001.json", tokens["viewer"])
     assert status == 200 and body[0]["status"] == "closed" and body[0]["status_notes"] == "已处置 fixed"
     unknown = call(app, "GET", "/open311/v2/requests.json?service_request_id=311-0000", tokens["viewer"])[1]
     assert unknown == [{"service_request_id": "311-0000", "status": "open", "status_notes": "已受理 received"}]
+
+
+def test_the_stream_sends_the_open_incidents_then_each_change_once(world, tmp_path):
+    app, tokens, found = world.app, world.tokens, world.found
+
+    async def go():
+        async with TestClient(TestServer(app())) as client:
+            response = await client.get("/api/stream", headers={"Authorization": f"Bearer {tokens['td-JHY']}"})
+            assert response.headers["Content-Type"] == "text/event-stream"
+            first = await asyncio.wait_for(response.content.readuntil(b"\n\n"), timeout=10)
+            await asyncio.get_running_loop().run_in_executor(None, world.later, "on_scene", found["tower"],
+                                                             "gh-GSH-JHY-01-03")
+            seen = []
+            while not any(f"id: {found['tower']}:" in m and "on_scene" in m for m in seen):
+                seen.append((await asyncio.wait_for(response.content.readuntil(b"\n\n"), timeout=10)).decode())
+            return response.status, first.decode(), seen
+
+    status, first, then = asyncio.run(go())
+    assert status == 200 and first.startswith("event: incident\nid: " + found["tower"])
+    assert '"status": "accepted"' in first  # the closed citizen report is not among the open ones
+    assert then[-1].startswith(f"event: incident\nid: {found['tower']}:4")
+    assert len([m for m in then if found["tower"] in m]) == 1  # each step once
+    assert len(then) <= 2  # besides it, at most the citizen report closed a moment before
