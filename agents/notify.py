@@ -1,9 +1,22 @@
 """notify: every ``gridalert.dispatch.<tier>`` queue → pages (apprise) → ``gridalert.deliveries``.
 
-The sent-log is a Faust table keyed ``<order id>:<person id>``, checked before paging a person and
-written (and flushed to its changelog) right after a page got through, so a replayed order pages
-nobody twice; only a worker killed in the milliseconds between a page and that flush pages again. People of one order
-are paged concurrently (bounded); each person's channels are tried in order until one succeeds.
+Each responder of an order gets a plan (``PersonPage``) in the ``pages-by-person`` ``TimedTable``
+(``agents/timers.py``), keyed ``<order id>:<person id>``: their notification rules
+(``notifiers/schedule.py``; without rules, the first channel at once and failover in order), with
+the next rule's deadline. Three agents share it, on the same partitions (everything is keyed by
+grid, ticks are sent to every partition by number):
+
+- ``gridalert.notify``: a new order starts each responder's plan and fires what is due at once;
+- ``gridalert.notify-clock``: ``gridalert.ticks`` fire the rules that came due (SMS after two
+  minutes, the deputy after five), also after a restart;
+- ``gridalert.notify-stop``: ``gridalert.incidents`` steps that take the incident (accepted, a
+  department accepted, resolved, closed) stop the remaining rules of its orders.
+
+The sent-log (table ``sent-log``) is keyed ``<incident>:<step>:<person>:<channel>`` and checked
+before every send, under a per-key lock, so a replay, a restart, a tick racing an order or two
+people sharing a deputy never page twice on a channel. A success writes the entry and its
+``Delivery`` and flushes both right away; only a worker killed between the page and that flush
+pages again. Every attempt is a ``Delivery``.
 
 ``gridalert.reply`` reads ``gridalert.incidents`` for closed citizen reports and tells the reporter
 the outcome once (``incidents/reply.py``), through the same sent-log.
@@ -12,69 +25,189 @@ the outcome once (``incidents/reply.py``), through the same sent-log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from typing import AsyncIterator, Optional
 
 from gridalert.agents.boundary import guard, now
+from gridalert.agents.timers import TimedTable
+from gridalert.config.model import Person
 from gridalert.incidents.reply import REPORTER, reply_for
-from gridalert.notifiers import AppriseChannel, channel_name, deliver, page_person
+from gridalert.notifiers import AppriseChannel, SendResult, channel_name, deliver
+from gridalert.notifiers.schedule import (IMMEDIATE, Rule, advance, attempt_id, begin, deputy_needed, failover,
+                                          fire, sent_key, stop, stops)
+from gridalert.streams import topics as names
 from gridalert.streams.app import Stage
 from gridalert.streams.cloudevents import Rejected
-from gridalert.streams.records import Delivery, DispatchOrder
+from gridalert.streams.records import Delivery, DispatchOrder, IncidentEvent, PersonPage, Tick
 
 log = logging.getLogger("gridalert.notify")
 
 
+class KeyLocks:
+    """One asyncio lock per key, dropped when nobody holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def rules_of(person: Person) -> tuple[Rule, ...]:
+    if not person.rules:
+        return IMMEDIATE
+    return tuple(Rule(r.after_s, tuple(r.channels), r.deputy) for r in person.rules)
+
+
+def _pending(plan: Optional[PersonPage]) -> tuple[int, int]:
+    return (0, 1) if plan is not None and plan.due is not None else (0, 0)
+
+
 def register(stage: Stage) -> None:
-    topics, config = stage.topics, stage.config
+    app, topics, config = stage.app, stage.topics, stage.config
     paging = config.policies.paging
-    sent_log = stage.app.Table("sent-log", key_type=str, value_type=str, partitions=stage.settings.partitions)
-    queues = stage.app.topic(*(t.get_topic_name() for t in topics.dispatch.values()),
-                             key_type=str, value_type=DispatchOrder)
+    sent_log = app.Table("sent-log", key_type=str, value_type=str, partitions=stage.settings.partitions)
+    plans: TimedTable[PersonPage] = TimedTable(app, "pages-by-person", PersonPage, stage.settings.partitions,
+                                               next_due=lambda p: p.due if p is not None else None,
+                                               counts=_pending)
+    queues = app.topic(*(t.get_topic_name() for t in topics.dispatch.values()),
+                       key_type=str, value_type=DispatchOrder)
+    ticks = app.topic(names.TICKS, key_type=str, value_type=Tick)
     limit = asyncio.Semaphore(paging.concurrency)
+    plan_locks, send_locks = KeyLocks(), KeyLocks()
 
-    async def page(order: DispatchOrder, person_id: str) -> list[Delivery]:
-        sent_key = f"{order.id}:{person_id}"
-        if sent_key in sent_log:
-            return []
+    def is_sent(order_id: str, person_id: str, channel: str) -> bool:
+        # ``<order>:<person>`` → channel is the key of releases before the per-channel sent-log
+        return (sent_key(order_id, person_id, channel) in sent_log
+                or sent_log.get(f"{order_id}:{person_id}") == channel)
+
+    async def page_channel(plan: PersonPage, person_id: str, url: str, index: int, *, rule: int | str,
+                           cause: str, deputy_for: Optional[str] = None) -> bool:
+        """Page on one channel unless the sent-log has it; True when it got through (now or before)."""
+        name = channel_name(url, index)
+        key = sent_key(plan.order_id, person_id, name)
+        async with send_locks.hold(key):
+            if is_sent(plan.order_id, person_id, name):
+                return True
+
+            async def report(attempt: int, result: SendResult) -> None:
+                if result.ok:
+                    sent_log[key] = name
+                await topics.deliveries.send(key=plan.place.partition_key, value=Delivery(
+                    id=attempt_id(key, rule, attempt), incident_id=plan.incident_id, step=plan.step,
+                    person_id=person_id, channel=name, ok=result.ok, attempts=attempt, at=now(),
+                    error=result.error, sent_key=key, cause=cause, rule=rule if isinstance(rule, int) else None,
+                    deputy_for=deputy_for, retryable=None if result.ok else result.retryable))
+                if result.ok:
+                    # The sent-log entry and its delivery reach the log now, not at the next commit:
+                    # a worker killed after this never pages this channel again for this step.
+                    await app.producer.flush()
+
+            async with limit:
+                result, _ = await deliver(AppriseChannel(url, name, timeout_s=paging.timeout_s), plan.title,
+                                          plan.body, attempts=paging.attempts, backoff_s=paging.backoff_s,
+                                          on_attempt=report)
+            return result.ok
+
+    async def page_deputy(plan: PersonPage, person: Person) -> None:
+        deputy = config.person(person.deputy) if person.deputy else None
+        if deputy is None:
+            log.warning("%s could not be reached for %s and has no deputy on the roster", person.id, plan.order_id)
+            return
+        for index, url in enumerate(deputy.channels):
+            if await page_channel(plan, deputy.id, url, index, rule="deputy", cause="deputy", deputy_for=person.id):
+                return
+        log.warning("neither %s nor their deputy %s could be reached for %s", person.id, deputy.id, plan.order_id)
+
+    async def run_plan(partition: int, key: str) -> None:
+        """Fire what is due of one person's plan; store how far it got only after the sends."""
+        async with plan_locks.hold(key):
+            plan = plans.get(key)
+            if plan is None or plan.due is None:
+                return
+            person = config.person(plan.person_id)
+            if person is None:
+                await topics.deliveries.send(key=plan.place.partition_key, value=Delivery(
+                    id=f"{plan.order_id}:{plan.person_id}:-", incident_id=plan.incident_id, step=plan.step,
+                    person_id=plan.person_id, channel="-", ok=False, attempts=0, at=now(), cause="rule",
+                    error="not on the roster any more"))
+                plans.apply(partition, key, lambda s: (stop(s, "not on the roster"), []))
+                return
+            urls = person.channels
+            sent = {i for i, url in enumerate(urls) if is_sent(plan.order_id, person.id, channel_name(url, i))}
+            firing = fire(rules_of(person), elapsed_s=(now() - plan.start).total_seconds(),
+                          next_rule=plan.next_rule, sent=sent, accepted=plan.stopped is not None)
+            got: set[int] = set()
+            failed: set[int] = set()
+            for index in firing.channels:
+                ok = await page_channel(plan, person.id, urls[index], index, rule=firing.label, cause="rule")
+                (got if ok else failed).add(index)
+            if firing.channels and not got:
+                for index in failover(len(urls), sent=sent, failed=failed):
+                    if await page_channel(plan, person.id, urls[index], index, rule=firing.label, cause="failover"):
+                        got.add(index)
+                        break
+                    failed.add(index)
+            wants_deputy = firing.deputy or deputy_needed(len(urls), sent=sent | got, failed=failed)
+            deputy_now = wants_deputy and not plan.deputy_paged
+            if deputy_now:
+                await page_deputy(plan, person)
+            elif firing.channels and not got and not sent:
+                log.warning("could not page %s for %s on any channel", person.id, plan.order_id)
+            plans.apply(partition, key, lambda s: (advance(s, firing, deputy_paged=deputy_now), []))
+
+    async def start(partition: int, order: DispatchOrder, person_id: str) -> None:
         person = config.person(person_id)
-        if person is None:
-            return [Delivery(id=f"{order.id}:{person_id}:-", incident_id=order.incident_id, step=order.step,
-                             person_id=person_id, channel="-", ok=False, attempts=0, at=now(),
-                             error="not on the roster any more")]
-        channels = [AppriseChannel(url, channel_name(url, i), timeout_s=paging.timeout_s)
-                    for i, url in enumerate(person.channels)]
-        async with limit:
-            tried = await page_person(person_id, channels, order.title, order.body,
-                                      already_sent=lambda _name: False,
-                                      attempts=paging.attempts, backoff_s=paging.backoff_s)
-        deliveries = []
-        for name, result, attempts in tried:
-            deliveries.append(Delivery(id=f"{order.id}:{person_id}:{name}", incident_id=order.incident_id,
-                                       step=order.step, person_id=person_id, channel=name, ok=result.ok,
-                                       attempts=attempts, at=now(), error=result.error))
-            if result.ok:
-                sent_log[sent_key] = name
-        if not any(d.ok for d in deliveries):
-            log.warning("could not page %s for %s on any channel", person_id, order.id)
-        return deliveries
+        rules = rules_of(person) if person is not None else IMMEDIATE
+        key = f"{order.id}:{person_id}"
+        plans.apply(partition, key, lambda s: (begin(s, order, person_id, rules), []))
+        await run_plan(partition, key)
 
-    @stage.app.agent(queues, name="gridalert.notify")
+    @app.agent(queues, name="gridalert.notify")
     async def notify(stream):
         async for event in stream.events():
             async with guard(event, "notify", topics.dead_letters):
-                order = event.value
+                order: DispatchOrder = event.value
                 if not order.responders:
                     raise Rejected(f"order {order.id} names no responder; nobody could be paged")
-                results = await asyncio.gather(*(page(order, p) for p in order.responders))
-                deliveries = [d for batch in results for d in batch]
-                if any(d.ok for d in deliveries):
-                    # Make the sent-log durable now, not at the next commit: a worker killed after
-                    # this point never pages these people again for this step.
-                    await stage.app.producer.flush()
-                for delivery in deliveries:
-                    await topics.deliveries.send(key=order.place.partition_key, value=delivery)
+                await asyncio.gather(*(start(event.message.partition, order, p) for p in order.responders))
 
-    @stage.app.agent(topics.incidents, name="gridalert.reply")
+    @app.agent(ticks, name="gridalert.notify-clock")
+    async def on_tick(stream):
+        async for event in stream.events():
+            async with guard(event, "notify-clock", topics.dead_letters):
+                partition = event.message.partition
+                await asyncio.gather(*(run_plan(partition, key) for key in plans.due_keys(partition, now())))
+
+    @app.agent(topics.incidents, name="gridalert.notify-stop")
+    async def on_incident_step(stream):
+        async for event in stream.events():
+            async with guard(event, "notify-stop", topics.dead_letters):
+                step: IncidentEvent = event.value
+                partition, reason = event.message.partition, f"{step.kind} by {step.actor}"
+                for key in list(plans.partition_index(partition).due):
+                    plan = plans.get(key)
+                    if (plan is not None and plan.incident_id == step.incident_id
+                            and stops(plan.department, kind=step.kind, status=step.status, department=step.department)):
+                        plans.apply(partition, key, lambda s: (stop(s, reason), []))
+                if step.kind == "closed":
+                    # finished plans are kept until then, so a replayed order does not fire them again
+                    for key in [k for k, p in plans.state.items() if p.incident_id == step.incident_id]:
+                        plans.apply(partition, key, lambda s: (None, []))
+
+    @app.agent(topics.incidents, name="gridalert.reply")
     async def reply(stream):
         async for event in stream.events():
             async with guard(event, "reply", topics.dead_letters):
@@ -86,13 +219,18 @@ def register(stage: Stage) -> None:
                 if found is None or found.sent_key in sent_log:
                     continue
                 name = channel_name(found.url, 0)
-                result, attempts = await deliver(AppriseChannel(found.url, name, timeout_s=paging.timeout_s),
-                                                 found.title, found.body, attempts=paging.attempts,
-                                                 backoff_s=paging.backoff_s)
-                if result.ok:
-                    sent_log[found.sent_key] = name
-                    await stage.app.producer.flush()
-                await topics.deliveries.send(key=step.place.partition_key, value=Delivery(
-                    id=f"{step.incident_id}:{step.seq}:{REPORTER}:{name}", incident_id=step.incident_id,
-                    step=step.seq, person_id=REPORTER, channel=name, ok=result.ok, attempts=attempts, at=now(),
-                    error=result.error))
+                key = f"{step.incident_id}:{step.seq}:{REPORTER}:{name}"
+
+                async def report(attempt: int, result: SendResult) -> None:
+                    if result.ok:
+                        sent_log[found.sent_key] = name
+                    await topics.deliveries.send(key=step.place.partition_key, value=Delivery(
+                        id=attempt_id(key, "reply", attempt), incident_id=step.incident_id, step=step.seq,
+                        person_id=REPORTER, channel=name, ok=result.ok, attempts=attempt, at=now(),
+                        error=result.error, sent_key=key, cause="reply",
+                        retryable=None if result.ok else result.retryable))
+                    if result.ok:
+                        await app.producer.flush()
+
+                await deliver(AppriseChannel(found.url, name, timeout_s=paging.timeout_s), found.title, found.body,
+                              attempts=paging.attempts, backoff_s=paging.backoff_s, on_attempt=report)

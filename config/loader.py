@@ -124,6 +124,7 @@ def _check_roster(path: Path, roster: Roster, grids: GridMap, policies: Optional
     for info in grids.grids.values():
         areas.update((info.grid_id, info.village, info.township, info.district))
     problems = []
+    ids = {p.id for p in roster.staff}
     for i, person in enumerate(roster.staff):
         if person.area not in areas:
             problems.append((f"staff[{i}] (id {person.id}).area", f"{person.area!r} is no grid, village, township or district of {GRIDS}"))
@@ -131,6 +132,8 @@ def _check_roster(path: Path, roster: Roster, grids: GridMap, policies: Optional
             problem = check_url(url)
             if problem:
                 problems.append((f"staff[{i}] (id {person.id}).channels[{j}]", problem))
+        if person.deputy is not None and person.deputy not in ids:
+            problems.append((f"staff[{i}] (id {person.id}).deputy", f"{person.deputy!r} is not on the roster"))
     if policies is not None:
         roles = {p.role.value for p in roster.staff}
         for i, card in enumerate(policies.run_cards):

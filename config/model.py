@@ -58,6 +58,27 @@ TIER_ROLE = {
 }
 
 
+class NotifyRule(Strict):
+    """One step of a person's notification rules: at ``after_s`` seconds after the order, unless it
+    was accepted by then, page ``channels`` (indexes into the person's channels) and/or the deputy.
+
+    ``{after_s: 0, channels: [0]}`` is "WeCom at once"; ``{after_s: 300, deputy: true}`` is "the
+    deputy after five minutes".
+    """
+
+    after_s: float = Field(ge=0, le=7 * 86400, description="seconds after the order was issued")
+    channels: list[int] = Field(default_factory=list, description="indexes into the person's channels")
+    deputy: bool = Field(default=False, description="page the person's deputy at this step")
+
+    @model_validator(mode="after")
+    def _does_something(self) -> "NotifyRule":
+        if not self.channels and not self.deputy:
+            raise ValueError("a rule must name channels, or deputy: true, or both")
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError(f"channels {self.channels} name a channel twice")
+        return self
+
+
 class Person(Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
@@ -65,6 +86,30 @@ class Person(Strict):
     area: str = Field(min_length=1, description="unit, grid id, village, township or district")
     phone: Optional[str] = None
     channels: list[str] = Field(min_length=1, description="apprise URLs, tried in order")
+    deputy: Optional[str] = Field(default=None, min_length=1,
+                                  description="roster id paged when every channel fails or a rule says so")
+    rules: Optional[list[NotifyRule]] = Field(
+        default=None, min_length=1,
+        description="when to page which channel; none: channels in order at once, failing over")
+
+    @model_validator(mode="after")
+    def _rules_fit_the_person(self) -> "Person":
+        if self.deputy == self.id:
+            raise ValueError(f"deputy: {self.id!r} cannot be their own deputy")
+        problems = []
+        for i, rule in enumerate(self.rules or []):
+            for j, index in enumerate(rule.channels):
+                if not 0 <= index < len(self.channels):
+                    problems.append(f"rules[{i}].channels[{j}]: there is no channel {index}; this person has "
+                                    f"{len(self.channels)} (0 to {len(self.channels) - 1})")
+            if rule.deputy and self.deputy is None:
+                problems.append(f"rules[{i}].deputy: true, but the person names no deputy (add deputy: <roster id>)")
+            if i and rule.after_s < self.rules[i - 1].after_s:
+                problems.append(f"rules[{i}].after_s: {rule.after_s:g} comes before the previous rule's "
+                                f"{self.rules[i - 1].after_s:g}; list the rules in time order")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Roster(Strict):

@@ -5,11 +5,13 @@ Owns:
   ``AppriseChannel``, one apprise URL per channel; ``channel_name`` gives URLs stable, secret-free names.
 - ``delivery``: the retry policy (``deliver``: exponential backoff, full jitter, retryable failures
   only) and failover across one person's channels (``page_person``).
+- ``schedule``: the pure core of per-person notification rules (which channel when, failover,
+  the deputy, what stops them) and the sent-log keys; the notify agent keeps its answers durable.
 - ``inbox``: the local aiohttp app that receives apprise ``json://`` pages in demos and tests.
 
 Must not: touch Kafka or Faust, hold incident state, or remember what was sent. The notify agent
-owns the durable sent-log and pages people concurrently; this package answers "did it get through,
-and is it worth trying again?".
+owns the durable sent-log and plans and pages people concurrently; this package answers "did it
+get through, is it worth trying again, and what is due next?".
 """
 
 from typing import Any

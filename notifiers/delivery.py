@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Callable, Protocol
+from typing import Awaitable, Callable, Optional, Protocol
 
 from gridalert.notifiers.channel import Channel, SendResult
 
@@ -34,16 +34,21 @@ def backoff_delay(retry: int, *, backoff_s: float, max_backoff_s: float, rng: Ji
 
 
 async def deliver(channel: Channel, title: str, body: str, *, attempts: int = 3, backoff_s: float = 0.5,
-                  max_backoff_s: float = 10.0, rng: Jitter = random) -> tuple[SendResult, int]:
+                  max_backoff_s: float = 10.0, rng: Jitter = random,
+                  on_attempt: Optional[Callable[[int, SendResult], Awaitable[None]]] = None) -> tuple[SendResult, int]:
     """Send through ``channel``, retrying retryable failures; return the last result and the attempts made.
 
     A permanent failure ends at once; so does success. After ``attempts`` tries the last
-    (retryable) failure is returned for the caller to fail over or dead-letter.
+    (retryable) failure is returned for the caller to fail over or dead-letter. ``on_attempt``
+    (attempt number, result) is awaited after every attempt, before any backoff: the caller
+    records each attempt, and makes a success durable before anything else happens.
     """
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, not {attempts!r}")
     for attempt in range(1, attempts + 1):
         result = await channel.send(title, body)
+        if on_attempt is not None:
+            await on_attempt(attempt, result)
         if result.ok or not result.retryable or attempt == attempts:
             return result, attempt
         delay = backoff_delay(attempt, backoff_s=backoff_s, max_backoff_s=max_backoff_s, rng=rng)

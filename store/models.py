@@ -138,15 +138,16 @@ class TimelineEntry(Base):
 
 
 class DeliveryEntry(Base):
-    """The outcome of paging one person on one channel for one dispatch step (the sent-log).
+    """One attempt at paging one person on one channel for one dispatch step, and its result.
 
-    No foreign key to ``incidents``: deliveries come from another topic and may be projected
-    before their incident is.
+    One row per attempt (``id`` is ``<sent_key>:<rule>:<attempt>``); rows written before 0003 hold
+    one row per channel with ``id`` = ``sent_key`` and the count of attempts. No foreign key to
+    ``incidents``: deliveries come from another topic and may be projected before their incident is.
     """
 
     __tablename__ = "deliveries"
 
-    id: Mapped[str] = mapped_column(primary_key=True)  # "<incident_id>:<step>:<person_id>:<channel>"
+    id: Mapped[str] = mapped_column(primary_key=True)  # "<incident_id>:<step>:<person_id>:<channel>:<rule>:<attempt>"
     incident_id: Mapped[str] = mapped_column(index=True)
     step: Mapped[int] = mapped_column(Integer)
     person_id: Mapped[str]
@@ -155,6 +156,11 @@ class DeliveryEntry(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     error: Mapped[Optional[str]] = mapped_column(Text)
     at: Mapped[datetime]
+    sent_key: Mapped[Optional[str]]  # "<incident_id>:<step>:<person_id>:<channel>", the sent-log key
+    cause: Mapped[Optional[str]]  # rule, failover, deputy, reply
+    rule: Mapped[Optional[int]] = mapped_column(Integer)  # the person's rule that sent it
+    deputy_for: Mapped[Optional[str]]  # a deputy's page: whom they stand in for
+    retryable: Mapped[Optional[bool]]  # a failure: was it worth retrying
 
     def __repr__(self) -> str:
         return f"DeliveryEntry({self.id!r}, ok={self.ok}, attempts={self.attempts})"

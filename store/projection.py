@@ -7,8 +7,8 @@ write here is keyed by the record's own id and safe to repeat:
 * an incident row follows its highest ``seq`` only: a replayed or late older step never moves
   the state backwards (``IncidentEvent`` carries the whole state, so the newest step suffices);
 * a department of a joint dispatch follows the highest ``seq`` of its own steps (``dept_*``);
-* a delivery is inserted if absent, and replaced only by the same delivery with more attempts
-  (a retry that came later, typically the one that finally got through);
+* a delivery is one attempt (its id ends in the attempt number): inserted if absent; a record
+  of the older kind, one per channel, is replaced only by the same delivery with more attempts;
 * a partition audit is replaced only by a newer one (by ``at``).
 
 Each write is one ``INSERT ... ON CONFLICT`` statement per batch chunk, so concurrent writers
@@ -100,7 +100,9 @@ def _audit_row(audit: PartitionAudit) -> dict[str, Any]:
 def _delivery_row(delivery: Delivery) -> dict[str, Any]:
     return {"id": delivery.id, "incident_id": delivery.incident_id, "step": delivery.step,
             "person_id": delivery.person_id, "channel": delivery.channel, "ok": delivery.ok,
-            "attempts": delivery.attempts, "error": delivery.error, "at": delivery.at}
+            "attempts": delivery.attempts, "error": delivery.error, "at": delivery.at,
+            "sent_key": delivery.sent_key, "cause": delivery.cause, "rule": delivery.rule,
+            "deputy_for": delivery.deputy_for, "retryable": delivery.retryable}
 
 
 def _newest(items: Iterable[T], key: Callable[[T], Hashable], order: Callable[[T], Any]) -> list[T]:

@@ -299,9 +299,14 @@ class DispatchOrder(faust.Record, **RECORD_OPTIONS):
 
 
 class Delivery(faust.Record, **RECORD_OPTIONS):
-    """The outcome of paging one person on one channel (topic ``gridalert.deliveries``).
+    """One attempt at paging one person on one channel, and its result (topic ``gridalert.deliveries``).
 
-    ``id`` is ``<incident_id>:<step>:<person_id>:<channel>``: the sent-log key.
+    ``sent_key`` is ``<incident_id>:<step>:<person_id>:<channel>``, the sent-log key; ``id`` is
+    ``<sent_key>:<rule>:<attempt>`` (``rule`` is the person's rule index, or ``deputy``), so every
+    attempt is its own record and row. ``attempts`` is this attempt's number on that channel in that
+    firing (1 for the first). ``cause``: ``rule`` (a notification rule, or the first channel of a
+    person without rules), ``failover`` (the channels before it failed), ``deputy`` (paged for
+    ``deputy_for``), ``reply`` (a citizen reporter told the outcome).
     ``channel`` is the channel's name (scheme and position), never the URL with its secrets.
     """
 
@@ -314,6 +319,35 @@ class Delivery(faust.Record, **RECORD_OPTIONS):
     attempts: int
     at: datetime
     error: Optional[str] = None
+    sent_key: Optional[str] = None
+    cause: Optional[str] = None
+    rule: Optional[int] = None
+    deputy_for: Optional[str] = None
+    retryable: Optional[bool] = None
+
+
+class PersonPage(faust.Record, **RECORD_OPTIONS):
+    """One person's paging for one order: the notify stage's durable timer (table ``pages-by-person``,
+    key ``<order id>:<person id>``).
+
+    ``start`` is the order's issue time: rules count from it. ``next_rule`` is the first rule not
+    yet fired; ``due`` when it fires (None: nothing left). ``stopped`` says why no more rules fire
+    (the incident was accepted, resolved …). ``deputy_paged``: the deputy is paged once at most.
+    """
+
+    order_id: str
+    incident_id: str
+    step: int
+    person_id: str
+    title: str
+    body: str
+    place: Place
+    start: datetime
+    due: Optional[datetime] = None
+    next_rule: int = 0
+    deputy_paged: bool = False
+    department: Optional[str] = None
+    stopped: Optional[str] = None
 
 
 class DeadLetter(faust.Record, **RECORD_OPTIONS):

@@ -70,16 +70,20 @@ def start_worker(env: dict[str, str], log: Path, *, timeout_s: float = 90) -> Wo
     return worker
 
 
-def write_config(directory: Path, receiver: Receiver, policies: Callable[[dict], None] = lambda d: None) -> Path:
+def write_config(directory: Path, receiver: Receiver, policies: Callable[[dict], None] = lambda d: None,
+                 roster: Callable[[dict], None] = lambda d: None) -> Path:
     """The sample district, with every person's channel (and the reply to citizen reporters)
     pointed at ``receiver``, and alarms raised
-    by one reading; ``policies`` edits policies.yaml further."""
+    by one reading; ``policies`` edits policies.yaml further, ``roster`` roster.yaml."""
     copy_sample(directory)
+
+    roster_change = roster
 
     def point_at_receiver(roster: dict) -> None:
         for person in roster["staff"]:
             person["channels"] = [receiver.url_for(person["id"])]
         roster["reporter_reply"] = receiver.url_for("reporter-{contact}")
+        roster_change(roster)
 
     def one_reading_alarms(document: dict) -> None:
         # these tests are about what happens after an alarm: one hot reading is enough to raise
@@ -97,6 +101,20 @@ def write_config(directory: Path, receiver: Receiver, policies: Callable[[dict],
 def policies_change() -> Callable[[dict], None]:
     """Override in a test module to edit the sample policies.yaml (e.g. seconds-long timeouts)."""
     return lambda document: None
+
+
+@pytest.fixture(scope="module")
+def roster_change(receiver) -> Callable[[dict], None]:
+    """Override in a test module to edit the roster after every channel points at ``receiver``
+    (e.g. a person's channels, notification rules or deputy)."""
+    return lambda document: None
+
+
+@pytest.fixture(scope="module")
+def receiver(module_database_url):
+    """The module's loopback HTTP receiver: every person's phone (a fresh one per database)."""
+    with Receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
@@ -135,28 +153,27 @@ class Pipeline:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, module_database_url, policies_change):
+def pipeline(tmp_path_factory, module_database_url, policies_change, roster_change, receiver):
     base = tmp_path_factory.mktemp("pipeline")
     broker = EmbeddedBroker(log_file=base / "broker.log")
     broker.start()
     bootstrap = [broker.url.removeprefix("kafka://")]
-    with Receiver() as receiver:
-        config_dir = write_config(base / "config", receiver, policies_change)
-        env = {**os.environ,
-               "GRIDALERT_BROKER": broker.url,
-               "GRIDALERT_DATABASE_URL": module_database_url,
-               "GRIDALERT_CONFIG_DIR": str(config_dir),
-               "GRIDALERT_DATA_DIR": str(base / "data"),
-               "GRIDALERT_APP_ID": f"gridalert-test-{uuid.uuid4().hex[:8]}",
-               "GRIDALERT_PARTITIONS": "2"}
-        ensure_topics(bootstrap, ALL, 2)
-        worker = start_worker(env, base / "worker.log")
-        try:
-            pipeline = Pipeline(broker, bootstrap, receiver, config_dir, module_database_url, worker, base)
-            yield pipeline
-        finally:
-            pipeline.worker.stop()
-            broker.stop()
+    config_dir = write_config(base / "config", receiver, policies_change, roster_change)
+    env = {**os.environ,
+           "GRIDALERT_BROKER": broker.url,
+           "GRIDALERT_DATABASE_URL": module_database_url,
+           "GRIDALERT_CONFIG_DIR": str(config_dir),
+           "GRIDALERT_DATA_DIR": str(base / "data"),
+           "GRIDALERT_APP_ID": f"gridalert-test-{uuid.uuid4().hex[:8]}",
+           "GRIDALERT_PARTITIONS": "2"}
+    ensure_topics(bootstrap, ALL, 2)
+    worker = start_worker(env, base / "worker.log")
+    try:
+        pipeline = Pipeline(broker, bootstrap, receiver, config_dir, module_database_url, worker, base)
+        yield pipeline
+    finally:
+        pipeline.worker.stop()
+        broker.stop()
 
 
 @pytest.fixture(scope="module")
