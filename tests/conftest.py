@@ -61,3 +61,14 @@ def config_dir(tmp_path):
     from tests.support.configs import copy_sample
 
     return copy_sample(tmp_path / "district")
+
+
+@pytest.fixture
+def sessions(database_url):
+    """Sessions on ``database_url`` after the migrations have run (one engine per test)."""
+    from gridalert.store import make_engine, make_sessionmaker, upgrade
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()

@@ -155,7 +155,7 @@ def test_an_incident_outside_the_area_is_not_found_and_one_inside_has_its_timeli
 
 
 def test_the_map_colours_each_grid_by_its_worst_open_incident(world):
-    app, tokens, found = world.app, world.tokens, world.found
+    app, tokens = world.app, world.tokens
     status, body = call(app, "GET", "/api/map", tokens["dd-GSH-1"])
     grids = {f["properties"]["grid_id"]: f["properties"] for f in body["features"]}
     assert status == 200 and len(grids) == 34
@@ -213,7 +213,7 @@ def test_open311_refuses_a_request_it_cannot_use_and_says_why(world):
 
 
 def test_open311_tells_the_status_and_the_outcome_in_words(world):
-    app, tokens, found = world.app, world.tokens, world.found
+    app, tokens = world.app, world.tokens
     status, body = call(app, "GET", "/open311/v2/requests/311-feedbeef0001.json", tokens["viewer"])
     assert status == 200 and body[0]["status"] == "closed" and body[0]["status_notes"] == "已处置 fixed"
     unknown = call(app, "GET", "/open311/v2/requests.json?service_request_id=311-0000", tokens["viewer"])[1]

@@ -61,12 +61,6 @@ def page(incident_id: str, *, attempts: int, ok: bool, person: str = "gh-1", ste
                     at=T0 + timedelta(seconds=attempts), error=None if ok else "HTTP 503")
 
 
-@pytest.fixture
-def sessions(database_url):
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def write_events(sessions, *events: IncidentEvent) -> int:

@@ -30,12 +30,6 @@ from gridalert.streams.records import PartitionAudit
 from tests.unit.test_store import T0, step, table_names, write_events
 
 
-@pytest.fixture
-def sessions(database_url):
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def audit(partition: int, *, minutes: int, overdue: int = 0, app: str = "gridalert") -> PartitionAudit:

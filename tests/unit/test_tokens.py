@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gridalert.store import ApiToken, make_engine, make_sessionmaker, upgrade
+from gridalert.store import ApiToken
 from gridalert.store.tokens import create_token, find_token, list_tokens, revoke_token
 
 
-@pytest.fixture
-def sessions(database_url):
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def test_a_token_is_found_by_its_text_and_only_its_hash_is_stored(sessions):
