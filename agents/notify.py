@@ -5,6 +5,9 @@ written (and flushed to its changelog) right after a page got through, so a repl
 nobody twice; only a worker killed in the milliseconds between a page and that flush pages again. People of one order
 are paged concurrently (bounded); each person's channels are tried in order until one succeeds.
 
+Each person's page ends with their own signed accept link (``notifiers/links.py``), added here
+because an order names several people and carries one body.
+
 ``gridalert.reply`` reads ``gridalert.incidents`` for closed citizen reports and tells the reporter
 the outcome once (``incidents/reply.py``), through the same sent-log.
 """
@@ -13,10 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from gridalert.agents.boundary import guard, now
+from gridalert.config.secret import link_secret
 from gridalert.incidents.reply import REPORTER, reply_for
 from gridalert.notifiers import AppriseChannel, channel_name, deliver, page_person
+from gridalert.notifiers.links import LinkMaker
+from gridalert.notifiers.messages import with_accept_link
 from gridalert.streams.app import Stage
 from gridalert.streams.cloudevents import Rejected
 from gridalert.streams.records import Delivery, DispatchOrder
@@ -31,6 +38,8 @@ def register(stage: Stage) -> None:
     queues = stage.app.topic(*(t.get_topic_name() for t in topics.dispatch.values()),
                              key_type=str, value_type=DispatchOrder)
     limit = asyncio.Semaphore(paging.concurrency)
+    links = LinkMaker(link_secret(stage.settings), stage.settings.effective_public_url,
+                      timedelta(seconds=stage.settings.link_margin_s))
 
     async def page(order: DispatchOrder, person_id: str) -> list[Delivery]:
         sent_key = f"{order.id}:{person_id}"
@@ -44,7 +53,10 @@ def register(stage: Stage) -> None:
         channels = [AppriseChannel(url, channel_name(url, i), timeout_s=paging.timeout_s)
                     for i, url in enumerate(person.channels)]
         async with limit:
-            tried = await page_person(person_id, channels, order.title, order.body,
+            body = with_accept_link(order.body, links.url(
+                incident_id=order.incident_id, step=order.step, person_id=person_id, accept_by=order.accept_by,
+                department=order.department), config.policies.language)
+            tried = await page_person(person_id, channels, order.title, body,
                                       already_sent=lambda _name: False,
                                       attempts=paging.attempts, backoff_s=paging.backoff_s)
         deliveries = []
