@@ -28,8 +28,9 @@ PHONE = re.compile(_EDGE_BEFORE + r"(?:"
                    r"|\+86[\s-]?\d{2,3}(?:[\s-]?\d){7,8}"            # landline, international form
                    r"|0\d{2,3}[\s-]\d{7,8}"                          # landline, 0851-8000 0002
                    r")" + _EDGE_AFTER)
-# "resident X" (the activity detector's words), 居民/老人 X: X may be a name
-_RESIDENT = re.compile(r"(resident|居民|老人)(\s*)([^\s;,，；:：()（）—]+)")
+# "resident X" (the activity detector's words), "居民 X", "老人：X": X may be a name. A separator
+# is required, or "独居老人无活动" would read as the resident 无活动.
+_RESIDENT = re.compile(r"(resident|居民|老人)(\s+|[:：]\s*)([^\s;,，；:：()（）—]+)")
 
 
 def mask_name(name: str) -> str:

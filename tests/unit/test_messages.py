@@ -144,9 +144,9 @@ def test_a_phone_number_keeps_its_last_four_digits(phone, masked):
 
 def test_text_has_phones_and_residents_masked_but_not_times_ids_or_readings():
     text = ("resident 王建春 silent since 11-23 14:05; call 13800001234 or +86 851 8000 0002; "
-            "incident INC-20261122-17030577a7 at 106.63100, 26.62100; 1732300000000 ms; 老人 李梅")
+            "incident INC-20261122-17030577a7 at 106.63100, 26.62100; 1732300000000 ms; 老人：李梅; 独居老人无活动")
     masked = mask_text(text)
-    assert "resident 王*春" in masked and "老人 李*" in masked
+    assert "resident 王*春" in masked and "老人：李*" in masked and "独居老人无活动" in masked
     assert "*******1234" in masked and "+** *** **** 0002" in masked
     assert "11-23 14:05" in masked and "INC-20261122-17030577a7" in masked and "106.63100, 26.62100" in masked
     assert "1732300000000" in masked
@@ -168,6 +168,7 @@ def test_a_page_never_carries_health_data_names_or_full_phones():
                            explanation="resident 王建春: no activity; health: heart disease; daughter 13800001234"))
     title = page_title(facts(title="独居老人无活动 No activity — resident 王建春 — 金融城第1网格"))
     assert "王建春" not in body + title and "王*春" in title and "王*春" in body
+    assert title.startswith("独居老人无活动 老人 王*春 — "), "the headline itself is no name"
     assert "heart" not in body and "健康信息不外发" in body
     assert "13800001234" not in body and "*******1234" in body
 
