@@ -4,7 +4,8 @@ A page must be read on a phone, often as SMS, by someone woken at 2 a.m.; so:
 
 - the **title** (the first line of an SMS) is at most ``TITLE_MAX`` characters (70: one Chinese
   SMS segment) and names what and where: ``[再次] 异常热源报警 63.5 °C — 金融城第1网格·金融城社区``;
-- the **body** then says where exactly, since when, why (the detector's explanation, quoted),
+- the **body** then says where exactly, since when, why (the detector's explanation, quoted, at
+  most ``EXPLANATION_MAX`` characters, cut in the middle),
   what to do (by event type and tier), the incident id and the acceptance deadline; the notify
   stage appends each person's own accept link (``with_accept_link``);
 - personal data is minimised (``notifiers.privacy``): residents' names and phone numbers are
@@ -147,6 +148,21 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:max(limit - 1, 0)] + "…"
 
 
+def shorten_explanation(text: str, limit: int = EXPLANATION_MAX) -> str:
+    """At most ``limit`` characters, cut in the middle: detectors put what fired first and the
+    advice (``phone first, then visit``) and the rule last, and both must survive."""
+    if len(text) <= limit:
+        return text
+    parts = text.split("; ")
+    if len(parts) < 3:
+        return _fit(text, limit)
+    head, tail = parts[0], parts[-1]
+    budget = limit - len(head) - len(tail) - 4
+    if budget < 12:
+        return _fit(text, limit)
+    return f"{head}; {_fit('; '.join(parts[1:-1]), budget)}; {tail}"
+
+
 def _lead(facts: PageFacts, language: Language) -> str:
     lead = LEADS.get(facts.kind, ("", ""))[LANGUAGES.index(language)]
     if facts.department:
@@ -183,7 +199,7 @@ def page_body(facts: PageFacts, language: Language = "zh", tz: ZoneInfo = ZoneIn
     where = (f"{place.grid_name or place.grid_id} ({place.grid_id})，{place.village}，{place.township}"
              if language == "zh" else place.label()) if place.grid_id else _where(place, language)
     why, withheld = without_health(mask_text(facts.explanation))
-    why = _fit(why, EXPLANATION_MAX) + (words["health"] if withheld else "")
+    why = shorten_explanation(why) + (words["health"] if withheld else "")
     since = facts.opened_at.astimezone(tz)
     deadline = facts.accept_by.astimezone(tz)
     zone = "" if language == "zh" else f" ({tz.key})"

@@ -8,7 +8,8 @@ import pytest
 
 from gridalert.incidents.dispatch import make_order
 from gridalert.incidents.routing import Responsibility
-from gridalert.notifiers.messages import TITLE_MAX, PageFacts, page_body, page_title, what, with_accept_link
+from gridalert.notifiers.messages import (EXPLANATION_MAX, TITLE_MAX, PageFacts, page_body, page_title,
+                                          shorten_explanation, what, with_accept_link)
 from gridalert.notifiers.privacy import mask_name, mask_phone, mask_text, scrub_data, without_health
 from gridalert.streams.records import Place
 from tests.support.district import GAP, POLICIES, ROSTER, T0, TOWER, alarm, book
@@ -109,6 +110,16 @@ def test_a_department_is_told_to_join_and_a_leader_to_take_charge():
 def test_progress_is_shown_for_a_repage_not_for_the_first_dispatch():
     assert "进展" not in page_body(facts(detail="first"))
     assert "进展：not accepted within 60 s" in page_body(facts(kind="repaged", detail="not accepted within 60 s"))
+
+
+def test_a_long_explanation_is_cut_in_the_middle_keeping_what_fired_and_the_advice():
+    text = "; ".join(["no activity since 14:05", *(f"clause {i} " + "x" * 40 for i in range(10)),
+                      "phone first, then visit (rule activity.silence)"])
+    short = shorten_explanation(text)
+    assert len(short) <= EXPLANATION_MAX and "…" in short
+    assert short.startswith("no activity since 14:05; clause 0") and short.endswith("phone first, then visit (rule activity.silence)")
+    assert shorten_explanation("short; enough; text") == "short; enough; text"
+    assert len(shorten_explanation("y" * 500)) == EXPLANATION_MAX
 
 
 def test_the_accept_link_is_the_last_line():
