@@ -18,6 +18,9 @@ people sharing a deputy never page twice on a channel. A success writes the entr
 ``Delivery`` and flushes both right away; only a worker killed between the page and that flush
 pages again. Every attempt is a ``Delivery``.
 
+Each person's page ends with their own signed accept link (``notifiers/links.py``), added here
+because an order names several people and carries one body.
+
 ``gridalert.reply`` reads ``gridalert.incidents`` for closed citizen reports and tells the reporter
 the outcome once (``incidents/reply.py``), through the same sent-log.
 """
@@ -27,13 +30,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import AsyncIterator, Optional
 
 from gridalert.agents.boundary import guard, now
 from gridalert.agents.timers import TimedTable
 from gridalert.config.model import Person
+from gridalert.config.secret import link_secret
 from gridalert.incidents.reply import REPORTER, reply_for
 from gridalert.notifiers import AppriseChannel, SendResult, channel_name, deliver
+from gridalert.notifiers.links import LinkMaker
+from gridalert.notifiers.messages import with_accept_link
 from gridalert.notifiers.schedule import (IMMEDIATE, Rule, advance, attempt_id, begin, deputy_needed, failover,
                                           fire, sent_key, stop, stops)
 from gridalert.streams import topics as names
@@ -87,6 +94,8 @@ def register(stage: Stage) -> None:
     ticks = app.topic(names.TICKS, key_type=str, value_type=Tick)
     limit = asyncio.Semaphore(paging.concurrency)
     plan_locks, send_locks = KeyLocks(), KeyLocks()
+    links = LinkMaker(link_secret(stage.settings), stage.settings.effective_public_url,
+                      timedelta(seconds=stage.settings.link_margin_s))
 
     def is_sent(order_id: str, person_id: str, channel: str) -> bool:
         # ``<order>:<person>`` → channel is the key of releases before the per-channel sent-log
@@ -115,9 +124,13 @@ def register(stage: Stage) -> None:
                     # a worker killed after this never pages this channel again for this step.
                     await app.producer.flush()
 
+            # each person's page carries their own signed accept link (a deputy's: the deputy's)
+            body = with_accept_link(plan.body, links.url(
+                incident_id=plan.incident_id, step=plan.step, person_id=person_id,
+                accept_by=plan.accept_by or plan.start, department=plan.department), config.policies.language)
             async with limit:
                 result, _ = await deliver(AppriseChannel(url, name, timeout_s=paging.timeout_s), plan.title,
-                                          plan.body, attempts=paging.attempts, backoff_s=paging.backoff_s,
+                                          body, attempts=paging.attempts, backoff_s=paging.backoff_s,
                                           on_attempt=report)
             return result.ok
 

@@ -8,7 +8,7 @@ check one file each; rules that span files (a roster area that names no grid) li
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator,
@@ -424,6 +424,7 @@ class Policies(Strict):
         default_factory=lambda: {EventClass.own_level: 86400.0, EventClass.upper_level: 3 * 86400.0,
                                  EventClass.difficult: 7 * 86400.0},
         description="time from the alarm to resolution that counts as on time (按期处置), per class")
+    language: Literal["zh", "en"] = Field(default="zh", description="language of pages: zh (简体中文) or en")
     detectors: Detectors = Detectors()
     routing: dict[str, Route] = Field(default_factory=lambda: {"heat.reading": Route(), "wiring.reading": Route()})
     class_start_tier: dict[EventClass, str] = Field(

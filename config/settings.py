@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SAMPLE_CONFIG_DIR = Path(__file__).resolve().parent / "sample"
@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, description="partitions of every gridalert topic")
     broker_port: int = Field(default=0, ge=0, le=65535, description="embedded broker port; 0 picks one")
     inbox_port: int = Field(default=8025, ge=0, le=65535, description="port of the demo inbox")
+    web_port: int = Field(default=8030, ge=0, le=65535, description="port of the accept-link web app")
+    public_url: Optional[str] = Field(default=None, description="base URL of the web app as phones reach it")
+    link_secret: Optional[SecretStr] = Field(default=None, description="HMAC key of accept links")
+    link_margin_s: float = Field(default=1800.0, ge=0, description="accept links expire this long after the step's deadline")
     rebalance_timeout_s: float = Field(default=5.0, gt=0, description="consumer-group rebalance timeout")
     session_timeout_s: float = Field(default=10.0, gt=0, description="consumer-group session timeout")
     log_level: str = Field(default="info")
@@ -49,6 +53,21 @@ class Settings(BaseSettings):
         if not value.startswith("kafka://"):
             raise ValueError(f"GRIDALERT_BROKER must look like kafka://host:port, got {value!r}")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: Optional[str]) -> Optional[str]:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value
+
+    @property
+    def effective_public_url(self) -> str:
+        """Where phones reach the web app: ``GRIDALERT_PUBLIC_URL``, else the loopback web port."""
+        return self.public_url or f"http://127.0.0.1:{self.web_port}"
 
     @property
     def bootstrap_servers(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""The ``gridalert`` command: run, demo, worker, send, incidents, check, oncall.
+"""The ``gridalert`` command: run, demo, worker, web, send, incidents, command, check, oncall.
 
 Every expected failure (bad config, broker or database unreachable) ends with a plain message
 and a non-zero exit code, never a traceback: the reader may be a duty officer at 2 a.m.
@@ -67,12 +67,12 @@ def check(config: Optional[Path] = ConfigOption) -> None:
                f"{len(district.schedules.schedules)} duty schedules")
 
 
-def _serve(settings: Settings, *, inbox: bool, then=None) -> None:
+def _serve(settings: Settings, *, inbox: bool, web: bool = True, then=None) -> None:
     from gridalert.runner import ChildFailed, Runner
     from gridalert.store import DatabaseUnavailable
     from gridalert.streams.broker import BrokerUnavailable
 
-    runner = Runner(settings, inbox=inbox)
+    runner = Runner(settings, inbox=inbox, web=web)
     try:
         runner.start()
         if then is not None:
@@ -92,13 +92,14 @@ def _serve(settings: Settings, *, inbox: bool, then=None) -> None:
 @app.command()
 def run(config: Optional[Path] = ConfigOption,
         broker_port: Optional[int] = typer.Option(None, help="fixed port for the embedded broker"),
-        inbox: bool = typer.Option(True, help="start the local inbox that shows the sample roster's pages")) -> None:
-    """Run everything: the broker (embedded unless GRIDALERT_BROKER is set), worker, database, inbox."""
+        inbox: bool = typer.Option(True, help="start the local inbox that shows the sample roster's pages"),
+        web: bool = typer.Option(True, help="start the web app that serves the pages' accept links")) -> None:
+    """Run everything: the broker (embedded unless GRIDALERT_BROKER is set), worker, database, inbox, web app."""
     settings = settings_for(config)
     if broker_port is not None:
         settings = settings.model_copy(update={"broker_port": broker_port})
     load(settings)
-    _serve(settings, inbox=inbox)
+    _serve(settings, inbox=inbox, web=web)
 
 
 @app.command()
@@ -134,6 +135,22 @@ def worker(config: Optional[Path] = ConfigOption) -> None:
         raise unavailable(exc) from None
     faust_app = create_app(settings, district)
     Worker(faust_app, loglevel=settings.log_level).execute_from_commandline()
+
+
+@app.command()
+def web(host: str = typer.Option("127.0.0.1", help="address to listen on (0.0.0.0 behind a reverse proxy)"),
+        port: Optional[int] = typer.Option(None, help="port (default GRIDALERT_WEB_PORT, 8030)")) -> None:
+    """Serve the accept links of pages (GET shows a button, POST accepts) and /healthz."""
+    from gridalert.web import run_web
+
+    settings = settings_for(None)
+    if settings.broker is None:
+        raise fail("set GRIDALERT_BROKER=kafka://host:port (`gridalert run` starts the web app itself)", EXIT_CONFIG)
+    try:
+        run_web(settings, host, port)
+    except OSError as exc:  # typically the port is taken
+        raise unavailable(f"web: cannot listen on {host}:{port if port is not None else settings.web_port}: "
+                          f"{exc.strerror or exc}") from None
 
 
 def _read_events(source: str) -> list[bytes]:
@@ -240,11 +257,11 @@ def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, 
              device: Optional[str] = typer.Option(None, help="silence this registered device"),
              wait: float = typer.Option(15.0, help="seconds to wait for the outcome (0: do not wait)")) -> None:
     """Give a command about an incident; it goes to the partition that owns it, and the outcome is shown."""
-    import time
     from datetime import datetime, timedelta, timezone
 
+    from gridalert.commanding import NoSuchIncident, incident_command, wait_for_outcome
     from gridalert.incidents.lifecycle import ACTIONS
-    from gridalert.store import DatabaseUnavailable, find_command_outcome, find_incident, make_engine, make_sessionmaker
+    from gridalert.store import DatabaseUnavailable, make_engine, make_sessionmaker
     from gridalert.streams.commands import new_command, send_command
 
     if action not in ACTIONS:
@@ -253,21 +270,20 @@ def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, 
     if settings.broker is None:
         raise fail("set GRIDALERT_BROKER=kafka://host:port (`gridalert run` prints the address)", EXIT_CONFIG)
     until = datetime.now(timezone.utc) + timedelta(minutes=minutes) if minutes else None
+    fields = dict(reason=reason, department=department, score=score, comment=comment, until=until,
+                  to_tier=to_tier, to_person=to_person)
     try:
         sessions = make_sessionmaker(make_engine(settings.effective_database_url))
         if (grid or device) and action == "silence" and incident_id is None:
             if minutes is None:
                 raise fail("a maintenance window needs --minutes", EXIT_CONFIG)
-            key, fields = _silence_scope(settings, grid, device)
+            key, scope = _silence_scope(settings, grid, device)
+            command = new_command(action, by, key, **fields, **scope)
         else:
-            with sessions() as session:
-                incident = find_incident(incident_id or "", session=session)
-            if incident is None:
-                raise fail(f"no incident {incident_id} in {settings.effective_database_url}", EXIT_CONFIG)
-            key = incident.grid_id or f"unassigned:{incident.district}"
-            fields = {"incident_id": incident.id}
-        command = new_command(action, by, key, reason=reason, department=department, score=score, comment=comment,
-                              until=until, to_tier=to_tier, to_person=to_person, **fields)
+            try:
+                command = incident_command(action, by, incident_id or "", sessions=sessions, **fields)
+            except NoSuchIncident:
+                raise fail(f"no incident {incident_id} in {settings.effective_database_url}", EXIT_CONFIG) from None
         send_command(settings.bootstrap_servers, command)
     except DatabaseUnavailable as exc:
         raise unavailable(exc) from None
@@ -276,16 +292,12 @@ def command_(action: str = typer.Argument(..., help="accept, on_scene, resolve, 
     except Exception as exc:  # kafka-python's errors: say where we tried
         raise unavailable(f"cannot send to {settings.broker}: {exc}") from None
     typer.echo(f"sent {action} ({command.id})")
-    if wait <= 0 or "incident_id" not in fields:
+    if wait <= 0 or command.incident_id is None:
         return
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        with sessions() as session:
-            outcome = find_command_outcome(command.id, session=session)
-        if outcome is not None:
-            typer.echo(f"{outcome.kind}: {outcome.detail} (status {outcome.status}, tier {outcome.tier})")
-            raise typer.Exit(1 if outcome.kind == "command_refused" else 0)
-        time.sleep(0.3)
+    outcome = wait_for_outcome(sessions, command.id, timeout_s=wait)
+    if outcome is not None:
+        typer.echo(f"{outcome.kind}: {outcome.detail} (status {outcome.status}, tier {outcome.tier})")
+        raise typer.Exit(1 if outcome.kind == "command_refused" else 0)
     typer.echo(f"no outcome recorded within {wait:.0f} s; `gridalert incidents {incident_id}` shows it later")
 
 

@@ -10,6 +10,7 @@ duty officer is paged).
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 import uuid
@@ -19,6 +20,7 @@ from gridalert.config.loader import DistrictConfig
 from gridalert.config.settings import Settings
 from gridalert.streams.producer import produce_events
 
+ACCEPT_LINK = re.compile(r"https?://\S+/a/[A-Za-z0-9_.-]+")
 CAMERA = "tc-jrc-01"  # thermal camera on the Financial City office tower (devices.yaml)
 GAP_POINT = (106.6260, 26.6190)  # between villages: in no grid (see geo.sample)
 BEIJING = timezone(timedelta(hours=8))
@@ -89,6 +91,9 @@ def play(settings: Settings, district: DistrictConfig, *, say=print, wait_s: flo
         person = district.person(page.get("person_id", ""))
         who = f"{person.name} ({person.role.value}, {person.area})" if person else page.get("person_id")
         say(f"  {who}: {page.get('title')}")
+        link = ACCEPT_LINK.search(page.get("message", ""))
+        if link:
+            say(f"    accept (open in a browser, press the button): {link.group(0)}")
     if len(pages) < expected:
         say(f"  (expected {expected} within {wait_s:.0f} s; see {settings.data_dir / 'worker.log'})")
     say(f"\nwhere to look:\n"

@@ -1,7 +1,9 @@
-"""``gridalert run``: broker (embedded unless configured), database, inbox and worker, as processes.
+"""``gridalert run``: broker (embedded unless configured), database, inbox, web app and worker, as processes.
 
 Each part is a real child process in its own session, so Ctrl-C reaches only the runner, which
-then stops the worker first (it commits and leaves its group), then the inbox, then the broker.
+then stops the worker first (it commits and leaves its group), then the web app, the inbox and
+the broker. The accept links' secret is settled before any child starts, so the worker that
+signs and the web app that verifies hold the same one.
 Children get SIGTERM if the runner itself dies, so a killed runner leaves nothing behind.
 If a child dies, the runner says which, shows the end of its log and stops the rest.
 """
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+from gridalert.config.secret import link_secret
 from gridalert.config.settings import Settings
 from gridalert.store import upgrade
 from gridalert.streams.broker import (Broker, EmbeddedBroker, ExternalBroker, detach_and_die_with_parent,
@@ -37,9 +40,11 @@ def tail(path: Path, lines: int = 15) -> str:
 
 
 class Runner:
-    def __init__(self, settings: Settings, *, inbox: bool = True, say: Callable[[str], None] = print):
+    def __init__(self, settings: Settings, *, inbox: bool = True, web: bool = True,
+                 say: Callable[[str], None] = print):
         self.settings = settings
         self.inbox = inbox
+        self.web = web
         self.say = say
         self.data_dir = settings.data_dir.resolve()
         self.broker: Optional[Broker] = None
@@ -74,11 +79,18 @@ class Runner:
                "GRIDALERT_DATABASE_URL": settings.effective_database_url,
                "GRIDALERT_CONFIG_DIR": str(Path(settings.config_dir).resolve()),
                "GRIDALERT_DATA_DIR": str(self.data_dir),
-               "GRIDALERT_INBOX_PORT": str(settings.inbox_port)}
+               "GRIDALERT_INBOX_PORT": str(settings.inbox_port),
+               "GRIDALERT_WEB_PORT": str(settings.web_port),
+               "GRIDALERT_PUBLIC_URL": settings.effective_public_url}
+        link_secret(settings)  # made now (if it comes from no environment) so no two children race for it
         if self.inbox:
             inbox = self._spawn("inbox", ["gridalert.notifiers.inbox", "--port", str(settings.inbox_port)], env)
             wait_for_port("127.0.0.1", settings.inbox_port, timeout_s=20, process=inbox)
             self.say(f"inbox: http://127.0.0.1:{settings.inbox_port}/ (every page the sample roster sends)")
+        if self.web:
+            web = self._spawn("web", ["gridalert", "web", "--port", str(settings.web_port)], env)
+            wait_for_port("127.0.0.1", settings.web_port, timeout_s=20, process=web)
+            self.say(f"web: accept links {settings.effective_public_url}/a/… (listening on 127.0.0.1:{settings.web_port})")
         worker = self._spawn("worker", ["gridalert", "worker"], env)
         self._wait_ready(worker, self.data_dir / "worker.log")
         self.say(f"worker: ready (log: {self.data_dir / 'worker.log'})")

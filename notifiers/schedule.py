@@ -119,7 +119,8 @@ def begin(state: Optional[PersonPage], order: DispatchOrder, person_id: str,
         return state
     return PersonPage(order_id=order.id, incident_id=order.incident_id, step=order.step, person_id=person_id,
                       title=order.title, body=order.body, place=order.place, start=order.issued_at,
-                      due=order.issued_at + timedelta(seconds=rules[0].after_s), department=order.department)
+                      due=order.issued_at + timedelta(seconds=rules[0].after_s), department=order.department,
+                      accept_by=order.accept_by)
 
 
 def advance(state: Optional[PersonPage], firing: Firing, *, deputy_paged: bool) -> Optional[PersonPage]:

@@ -348,6 +348,7 @@ class PersonPage(faust.Record, **RECORD_OPTIONS):
     deputy_paged: bool = False
     department: Optional[str] = None
     stopped: Optional[str] = None
+    accept_by: Optional[datetime] = None  # the order's deadline: the accept link expires after it
 
 
 class DeadLetter(faust.Record, **RECORD_OPTIONS):

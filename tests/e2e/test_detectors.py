@@ -54,7 +54,7 @@ def resolution(sessions, incident_id: str, by: str) -> str:
 
 
 def no_activity_pages(receiver, person: str, resident: str) -> list[dict]:
-    return [p for p in receiver.pages_for(person) if resident in p.get("title", "") and "No activity" in p["title"]]
+    return [p for p in receiver.pages_for(person) if resident in p.get("title", "") and "独居老人无活动" in p["title"]]
 
 
 def test_a_residents_silence_crossing_the_window_during_a_restart_opens_exactly_once(pipeline, district, sessions):
@@ -94,7 +94,7 @@ def test_a_silent_gateway_pages_once_and_takes_in_its_residents_silence(pipeline
                  water_m3=0.05, motion=2, interval_s=1800),
          key=keyed(grid))
 
-    pages = wait_until(lambda: [p for p in pipeline.receiver.pages_for(head) if "Gateway silent" in p["title"]],
+    pages = wait_until(lambda: [p for p in pipeline.receiver.pages_for(head) if "网关离线" in p["title"]],
                        timeout_s=90, what="the gateway's page")
     assert gateway in pages[0]["title"] and "12 devices online" in pages[0]["message"]
     [incident] = wait_until(lambda: incidents_where(sessions, lambda i: gateway in i.dedup_key), timeout_s=30,
@@ -122,7 +122,7 @@ def test_heat_needs_three_frames_and_an_oscillating_reading_pages_once(pipeline,
     marker(pipeline, grid, head)
     camera_pages = [p for p in pipeline.receiver.pages_for(head) if "53.5 °C" in p["title"]]
     assert len(camera_pages) == 1 and "for 3 readings" in camera_pages[0]["message"]
-    assert [p for p in pipeline.receiver.pages_for(head) if "Abnormal heat" in p["title"]
+    assert [p for p in pipeline.receiver.pages_for(head) if "异常热源" in p["title"]
             and "80.0" not in p["title"]] == camera_pages, "the camera paged more than once"
 
 

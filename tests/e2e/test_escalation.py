@@ -130,7 +130,7 @@ def test_a_department_that_does_not_accept_in_time_breaches_the_joint_clock_and_
 
     pages = wait_until(lambda: pipeline.receiver.pages_for("dl-GSH-1")[leader_pages:], timeout_s=60,
                        what="the district leader's page")
-    assert any(incident.id in p["message"] and "joint response" in p["title"] for p in pages)
+    assert any(incident.id in p["message"] and "联合处置超时" in p["title"] for p in pages)
     timeline = timeline_once(sessions, incident.id, lambda steps: any(s.kind == "joint_clock_breached" for s in steps),
                              what="the breach in the database")
     breach = [s for s in timeline if s.kind == "joint_clock_breached"]

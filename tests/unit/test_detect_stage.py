@@ -150,7 +150,7 @@ def test_a_warning_that_becomes_an_alarm_raises_the_open_incident_and_pages_agai
     raised = out[0]
     assert raised.severity == "high" and raised.title.startswith("异常热源报警") and raised.alarm_count == 2
     order = make_order(raised, Responsibility(ROSTER), POLICIES)
-    assert order is not None and order.title.startswith("[升级为报警 raised]") and order.responders == ["gh-1"]
+    assert order is not None and order.title.startswith("[升级为报警] 异常热源报警 54.0 °C") and order.responders == ["gh-1"]
 
 
 def test_a_raise_to_a_severity_that_starts_higher_dispatches_to_that_tier():

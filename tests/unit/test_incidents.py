@@ -98,7 +98,8 @@ def test_order_names_responders_and_a_deadline_from_the_tier_policy():
     order = make_order(steps[1], Responsibility(ROSTER), POLICIES)
     assert order.responders == ["gh-1"] and order.tier == "grid"
     assert order.accept_by == steps[1].at + timedelta(seconds=60)
-    assert "金融城第1网格" in order.body and f"gridalert command accept {order.incident_id}" in order.body
+    # the body says where and which incident; the notify stage adds each person's accept link
+    assert "金融城第1网格" in order.body and f"事件：{order.incident_id}" in order.body
 
 
 def test_department_orders_go_to_the_department_and_say_how_to_accept_for_it():
@@ -106,7 +107,8 @@ def test_department_orders_go_to_the_department_and_say_how_to_accept_for_it():
     orders = [make_order(s, Responsibility(ROSTER), POLICIES) for s in steps if s.kind == "dept_dispatched"]
     assert [(o.department, o.responders, o.tier) for o in orders] == [("fire", ["fire-1"], "district"),
                                                                         ("power", ["power-1"], "township")]
-    assert "--department power" in orders[1].body and "联合处置" in orders[1].title
+    assert orders[1].department == "power" and "供电：请派员到场联合处置" in orders[1].body
+    assert orders[1].title.startswith("[联合处置:供电]")
 
 
 def test_only_paging_steps_make_orders():
