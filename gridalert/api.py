@@ -7,6 +7,9 @@ may do. An incident outside the caller's scope is answered like one that does no
 
 - ``GET  /api/incidents``        filter: status, type, tier, township, village, grid, since, until, limit
 - ``GET  /api/incidents/{id}``   with its timeline, departments and deliveries
+- ``POST /api/incidents/{id}/commands``   accept, on_scene, resolve, verify, close, return, escalate,
+  reassign, reopen, rate, silence: the same command as ``gridalert command``, given by the token's
+  person; answers the incident stage's outcome
 - ``GET  /api/map``              the grids as GeoJSON, each with its open incidents and the worst severity
 - ``GET  /api/kpis``             key figures of a day or month (period, date), as ``gridalert report``
 - ``POST /api/events``           CloudEvents over HTTP (structured, batch or binary mode) to ``gridalert.events``
@@ -58,6 +61,8 @@ class Api:
     sessions: Callable
     grid_features: list[dict]
     send_timeout_s: float = 10.0
+    send: Optional[Callable] = None  # Command -> None: produce to gridalert.commands (commanding's)
+    wait_s: float = 15.0
     _producer: Any = field(default=None, repr=False)
 
     def producer(self):
@@ -182,6 +187,69 @@ async def incident(request: web.Request) -> web.Response:
     if found is None:
         return problem(404, f"no incident {incident_id} in your area")
     return reply(found)
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+COMMAND_FIELDS = {"reason": str, "department": str, "score": int, "comment": str, "to_tier": str,
+                  "to_person": str, "minutes": float}
+
+
+def _visible_row(incident_id: str, scope: Scope, *, session):
+    row = find_incident(incident_id, session=session)
+    if row is None:
+        return None
+    departments = [d.department for d in list_departments(incident_id, session=session)]
+    seen = can_see(scope, district=row.district, township=row.township, village=row.village,
+                   grid_id=row.grid_id, departments=departments)
+    return row if seen else None
+
+
+async def give_command(request: web.Request) -> web.Response:
+    """One command about one incident, by the token's person; the outcome as the incident stage decided."""
+    from gridalert.commanding import NoSuchIncident, incident_command, wait_for_outcome
+    from gridalert.incidents.access import refusal
+    from gridalert.incidents.lifecycle import ACTIONS
+
+    api, scope = request.app[API], request[SCOPE]
+    incident_id = request.match_info["incident_id"]
+    try:
+        body = await request.json()
+    except ValueError:
+        return problem(400, 'send a JSON object, e.g. {"action": "accept"}')
+    if not isinstance(body, dict) or body.get("action") not in ACTIONS:
+        return problem(400, f"action must be one of {', '.join(ACTIONS)}")
+    fields: dict[str, Any] = {}
+    for name, kind in COMMAND_FIELDS.items():
+        if body.get(name) is not None:
+            try:
+                fields[name] = kind(body[name])
+            except (TypeError, ValueError):
+                return problem(400, f"{name}: {body[name]!r} is not a {kind.__name__}")
+    action = body["action"]
+    if await blocking(api.read, _visible_row, incident_id, scope) is None:
+        return problem(404, f"no incident {incident_id} in your area")
+    refused = refusal(scope, action, fields.get("department"))
+    if refused:
+        return problem(403, f"{action} refused: {refused}")
+    minutes = fields.pop("minutes", None)
+    if minutes is not None:
+        fields["until"] = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    try:
+        command = await blocking(incident_command, action, scope.person_id, incident_id, sessions=api.sessions,
+                                 **fields)
+        await blocking(api.send, command)
+    except NoSuchIncident:
+        return problem(404, f"no incident {incident_id}")
+    except Exception as exc:  # kafka-python's errors: nothing was acknowledged
+        return problem(503, f"cannot reach the broker, send again: {exc}")
+    outcome = await blocking(wait_for_outcome, api.sessions, command.id, timeout_s=api.wait_s)
+    if outcome is None:
+        return reply({"command_id": command.id, "outcome": None,
+                      "detail": f"sent; no outcome within {api.wait_s:.0f} s, see the incident's timeline"}, 202)
+    return reply({"command_id": command.id, "outcome": outcome.kind, "detail": outcome.detail,
+                  "status": outcome.status, "tier": outcome.tier},
+                 409 if outcome.kind == "command_refused" else 200)
 
 
 # --- live updates ---------------------------------------------------------------------------------
@@ -345,15 +413,23 @@ def load_grid_features(path) -> list[dict]:
         return json.load(source).get("features", [])
 
 
-def make_api(settings: Settings, district, sessions, *, send_timeout_s: float = 10.0) -> web.Application:
+def make_api(settings: Settings, district, sessions, *, send_timeout_s: float = 10.0,
+             send: Optional[Callable] = None, wait_s: float = 15.0) -> web.Application:
     """The API as an aiohttp sub-application, to mount at ``/api``."""
     from gridalert.config.loader import GRIDS
 
+    if send is None:
+        from gridalert.streams.commands import send_command
+
+        def send(command) -> None:
+            send_command(settings.bootstrap_servers, command, timeout_s=send_timeout_s)
     api = web.Application(middlewares=[authenticate])
-    api[API] = Api(settings, district, sessions, load_grid_features(district.directory / GRIDS), send_timeout_s)
+    api[API] = Api(settings, district, sessions, load_grid_features(district.directory / GRIDS), send_timeout_s,
+                   send, wait_s)
     api.router.add_get("/openapi.json", openapi)
     api.router.add_get("/incidents", incidents)
     api.router.add_get("/incidents/{incident_id}", incident)
+    api.router.add_post("/incidents/{incident_id}/commands", give_command)
     api.router.add_get("/map", grid_map)
     api.router.add_get("/kpis", kpis)
     api.router.add_post("/events", events)

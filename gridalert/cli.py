@@ -140,10 +140,11 @@ def worker(config: Optional[Path] = ConfigOption) -> None:
 @app.command()
 def web(host: str = typer.Option("127.0.0.1", help="address to listen on (0.0.0.0 behind a reverse proxy)"),
         port: Optional[int] = typer.Option(None, help="port (default GRIDALERT_WEB_PORT, 8030)")) -> None:
-    """Serve the accept links of pages (GET shows a button, POST accepts) and /healthz."""
+    """Serve the accept links of pages, the command centre's API (/api), Open311 and /healthz."""
     from gridalert.web import run_web
 
     settings = settings_for(None)
+    load(settings)  # a bad configuration stops it here, named, before it listens
     if settings.broker is None:
         raise fail("set GRIDALERT_BROKER=kafka://host:port (`gridalert run` starts the web app itself)", EXIT_CONFIG)
     try:

@@ -56,6 +56,19 @@ DESCRIPTION = {
             "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": {"description": "the incident"}, "401": _ERROR,
                           "404": {"description": "no such incident in the caller's area"}}}},
+        "/api/incidents/{incident_id}/commands": {"post": {
+            "summary": "a command about the incident, by the token's person (as `gridalert command`)",
+            "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["action"], "properties": {
+                    "action": {"type": "string", "enum": ["accept", "on_scene", "resolve", "verify", "close", "return",
+                                                          "escalate", "reassign", "reopen", "rate", "silence"]},
+                    "reason": {"type": "string"}, "department": {"type": "string"}, "score": {"type": "integer"},
+                    "comment": {"type": "string"}, "to_tier": {"type": "string"}, "to_person": {"type": "string"},
+                    "minutes": {"type": "number"}}}}}},
+            "responses": {"200": {"description": "the outcome step"}, "202": {"description": "sent, no outcome yet"},
+                          "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR,
+                          "409": {"description": "refused by the incident stage, with the reason"}, "503": _ERROR}}},
         "/api/map": {"get": {
             "summary": "the caller's grids as GeoJSON with their open incidents and worst severity",
             "responses": {"200": {"description": "a FeatureCollection (plus `unassigned`: open incidents in no grid)",

@@ -8,6 +8,7 @@
   (``gridalert.commanding``) and waits for its outcome in the projection: accepted, already
   accepted, or the incident stage's reason for refusing.
 - ``GET  /healthz``    ``{"status": "ok"}``.
+- ``/api/…``, ``/open311/v2/…``  the command centre's API (``gridalert.api``, ``gridalert.open311``).
 
 A forged, altered or expired token gets a 403 page and produces nothing. The app holds no
 state: it produces to ``gridalert.commands`` and reads the SQL projection, like the CLI.
@@ -132,12 +133,20 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def make_web_app(context: Context) -> web.Application:
+def make_web_app(context: Context, *, settings: Optional[Settings] = None, district=None) -> web.Application:
+    """The accept links; with the district's configuration also the API (``/api``) and Open311."""
     app = web.Application()
     app[CONTEXT] = context
     app.router.add_get("/a/{token}", confirm)
     app.router.add_post("/a/{token}", accept)
     app.router.add_get("/healthz", healthz)
+    if district is not None and settings is not None:
+        from gridalert.api import API, make_api
+        from gridalert.open311 import make_open311
+
+        api = make_api(settings, district, context.sessions, send=context.send)
+        app.add_subapp("/api", api)
+        app.add_subapp("/open311/v2", make_open311(api[API]))
     return app
 
 
@@ -161,7 +170,10 @@ async def serve(settings: Settings, host: str, port: int, *,
         # SIGTERM is how ``gridalert run`` stops its children
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(make_web_app(context_for(settings)), access_log=None)
+    from gridalert.config.loader import load_config
+
+    district = load_config(settings.config_dir)  # the runner checked it; a bad file stops `gridalert web` alone
+    runner = web.AppRunner(make_web_app(context_for(settings), settings=settings, district=district), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -8,6 +8,7 @@ a loopback HTTP receiver, and its own database: SQLite always, PostgreSQL too wh
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,10 +23,12 @@ import pytest
 from gridalert.config.loader import load_config
 from gridalert.store import make_engine, make_sessionmaker
 from gridalert.runner import READY_MARK, tail
-from gridalert.streams.broker import EmbeddedBroker, detach_and_die_with_parent, ensure_topics
+from gridalert.streams.broker import EmbeddedBroker, free_port, detach_and_die_with_parent, ensure_topics
 from gridalert.streams.topics import ALL
 from tests.conftest import DATABASE_KINDS, TEST_DATABASE_ENV
 from tests.support.configs import copy_sample, edit_yaml
+from tests.support.pipeline import http
+from tests.support.process import Command
 from tests.support.receiver import Receiver
 from tests.support.waiting import wait_until
 
@@ -186,3 +189,27 @@ def sessions(pipeline):
     engine = make_engine(pipeline.database_url)
     yield make_sessionmaker(engine)
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def web(pipeline):
+    """``gridalert web`` as its own process with the test pipeline's environment (so it shares the
+    worker's link secret); yields its base URL."""
+    port = free_port()
+    command = Command("web", "--port", str(port), env={**pipeline.worker.env, "GRIDALERT_WEB_PORT": str(port)})
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return http("GET", f"{base}/healthz") == (200, json.dumps({"status": "ok"}))
+        except OSError:
+            return command.process.poll() is not None  # exited: stop waiting, fail below
+
+    try:
+        wait_until(healthy, timeout_s=30, what="the web app's /healthz")
+        assert command.process.poll() is None, f"gridalert web exited:\n{command.output}"
+        yield base
+    finally:
+        if command.process.poll() is None:
+            command.interrupt()
+        command.kill()

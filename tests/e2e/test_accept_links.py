@@ -7,53 +7,17 @@ so it shares the worker's link secret (the one kept in the data directory).
 from __future__ import annotations
 
 import base64
-import json
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 
-from gridalert.streams.broker import free_port
-from tests.support.pipeline import alarm_in, chain_of, incidents_where, timeline_once
-from tests.support.process import Command
+from tests.support.pipeline import alarm_in, chain_of, http, incidents_where, timeline_once
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 GRID = "GSH-JHY-01-02"
 LINK = re.compile(r"^接单：(http://\S+)/a/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$", re.MULTILINE)
-
-
-def http(method: str, url: str) -> tuple[int, str]:
-    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-@pytest.fixture(scope="module")
-def web(pipeline):
-    port = free_port()
-    command = Command("web", "--port", str(port), env={**pipeline.worker.env, "GRIDALERT_WEB_PORT": str(port)})
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return http("GET", f"{base}/healthz") == (200, json.dumps({"status": "ok"}))
-        except OSError:
-            return command.process.poll() is not None  # exited: stop waiting, fail below
-
-    try:
-        wait_until(healthy, timeout_s=30, what="the web app's /healthz")
-        assert command.process.poll() is None, f"gridalert web exited:\n{command.output}"
-        yield base
-    finally:
-        if command.process.poll() is None:
-            command.interrupt()
-        command.kill()
 
 
 def altered(token: str) -> str:

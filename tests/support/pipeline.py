@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -88,3 +90,14 @@ def reading(event_type: str, *, lon: float, lat: float, at: datetime | None = No
     return {"specversion": "1.0", "id": event_id or f"r-{uuid.uuid4().hex[:10]}", "source": "urn:test:gw",
             "type": event_type, "time": (at or datetime.now(BEIJING)).isoformat(),
             "data": {"lon": lon, "lat": lat, **data}}
+
+
+def http(method: str, url: str, *, data: bytes | None = None, headers: dict | None = None) -> tuple[int, str]:
+    """(status, body text) of one request to a test process; errors are answers too."""
+    request = urllib.request.Request(url, method=method, headers=headers or {},
+                                     data=data if data is not None else (b"" if method == "POST" else None))
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()

@@ -74,10 +74,17 @@ def world(tmp_path, district, monkeypatch):
         revoke_token(revoked.id, session=session)
     monkeypatch.setenv("GRIDALERT_BROKER", "kafka://127.0.0.1:1")  # nothing listens: intake must say so
     settings = Settings()
+    def worker(command) -> None:
+        """What the incident stage and the recorder do with a command: apply it, project its steps."""
+        nonlocal state
+        state, out, _ = incidents.on_command(state, command, datetime.now(timezone.utc))
+        with sessions.begin() as session:
+            record_incident_events(out, session=session)
+
     def app() -> web.Application:  # an aiohttp app lives on one event loop: a new one per call
         root = web.Application()
         root.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
-        api = make_api(settings, district, sessions, send_timeout_s=2)
+        api = make_api(settings, district, sessions, send_timeout_s=2, send=worker, wait_s=5)
         root.add_subapp("/api", api)
         root.add_subapp("/open311/v2", make_open311(api[API]))
         return root
@@ -241,3 +248,20 @@ def test_the_stream_sends_the_open_incidents_then_each_change_once(world, tmp_pa
     assert then[-1].startswith(f"event: incident\nid: {found['tower']}:4")
     assert len([m for m in then if found["tower"] in m]) == 1  # each step once
     assert len(then) <= 2  # besides it, at most the citizen report closed a moment before
+
+
+def test_a_command_through_the_api_is_the_token_persons_and_answers_the_outcome(world):
+    app, tokens, found = world.app, world.tokens, world.found
+    path = f"/api/incidents/{found['farm']}/commands"
+    status, body = call(app, "POST", path, tokens["fire-GSH-1"], json={"action": "accept", "department": "fire"})
+    assert status == 200 and body["outcome"] == "dept_accepted"
+    status, body = call(app, "POST", path, tokens["fire-GSH-1"], json={"action": "accept", "department": "power"})
+    assert status == 403 and "acts for fire only" in body["error"]
+    status, body = call(app, "POST", path, tokens["td-JHY"], json={"action": "accept"})
+    assert status == 404  # not in 金华园街道
+    status, body = call(app, "POST", f"/api/incidents/{found['tower']}/commands", tokens["td-JHY"],
+                        json={"action": "close", "reason": "fixed"})
+    assert status == 409 and body["outcome"] == "command_refused" and "resolved and verified first" in body["detail"]
+    assert call(app, "POST", path, tokens["viewer"], json={"action": "accept"})[0] == 404
+    status, body = call(app, "POST", path, tokens["dd-GSH-1"], json={"action": "fly"})
+    assert status == 400 and "action must be one of" in body["error"]
