@@ -16,7 +16,6 @@ onset counts as no delay. ``eval_main`` is what ``gridalert eval`` runs.
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import time
@@ -28,6 +27,7 @@ from typing import Iterable, Optional
 from gridalert.config.model import Policies
 from gridalert.detectors import build_detectors
 from gridalert.detectors.simulate import Emergency, World, summary
+from gridalert.incidents.kpis import percentile  # nearest rank, as the centre's key figures
 from gridalert.streams.records import LocatedEvent, ValidEvent
 
 OFFICER_CLOSES_S = 7200.0
@@ -210,13 +210,6 @@ def _add(s: Score, r: SubjectResult, mine: list[tuple[Fired, str]]) -> None:
         s.delays.append(delay)
         if e.daytime:
             s.day_delays.append(delay)
-
-
-def percentile(values: list[float], q: float) -> Optional[float]:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
 
 
 def duration(seconds: Optional[float]) -> str:
