@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gridalert.config import Settings
+from gridalert.deadlines import accept_deadlines
 from gridalert.incidents.access import Scope, can_see, scope_of
 from gridalert.store import (find_incident, get_timeline, list_deliveries, list_departments, open_incidents_by_grid,
                              search_incidents)
@@ -159,7 +160,12 @@ async def incidents(request: web.Request) -> web.Response:
         return problem(400, f"limit: {query['limit']!r} is not a number")
     rows = await blocking(api.read, search_incidents, since=_time(query.get("since"), "since"),
                           until=_time(query.get("until"), "until"), limit=limit, **filters)
-    return reply({"incidents": [incident_json(r) for r in rows], "scope": scope.describe()})
+    found = [incident_json(r) for r in rows]
+    deadlines = await blocking(api.read, accept_deadlines, [(i["id"], i["status"]) for i in found],
+                               api.district.policies)
+    for item in found:  # when the tier paged last must accept (gridalert.deadlines); None if nobody must
+        item["accept_by"] = deadlines[item["id"]].isoformat() if item["id"] in deadlines else None
+    return reply({"incidents": found, "scope": scope.describe()})
 
 
 def _detail(incident_id: str, scope: Scope, *, session) -> Optional[dict]:

@@ -16,6 +16,8 @@ _INCIDENT = {
         "lon": {"type": "number"}, "lat": {"type": "number"}, "opened_at": _TIME, "updated_at": _TIME,
         "assignee": {"type": ["string", "null"]}, "alarm_count": {"type": "integer"},
         "close_reason": {"type": ["string", "null"]}, "rating": {"type": ["integer", "null"]},
+        "accept_by": {"type": ["string", "null"], "format": "date-time",
+                      "description": "GET /incidents only: when the tier paged last must accept (dispatched only)"},
     },
 }
 

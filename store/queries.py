@@ -7,7 +7,7 @@ with timezone-aware UTC datetimes (convert for display at the edge).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Iterable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -133,3 +133,15 @@ def find_incident_by_dedup_suffix(suffix: str, *, session: Session) -> Optional[
     statement = (select(Incident).where(Incident.dedup_key.like(f"%:{suffix}"))
                  .order_by(Incident.opened_at.desc()).limit(1))
     return session.scalars(statement).first()
+
+
+def last_steps_of_kinds(incident_ids: Iterable[str], kinds: Iterable[str], *,
+                        session: Session) -> dict[str, TimelineEntry]:
+    """For each incident, its latest step (highest ``seq``) whose kind is one of ``kinds``;
+    incidents with no such step are left out."""
+    ids, wanted = list(incident_ids), list(kinds)
+    if not ids or not wanted:
+        return {}
+    statement = (select(TimelineEntry).where(TimelineEntry.incident_id.in_(ids), TimelineEntry.kind.in_(wanted))
+                 .order_by(TimelineEntry.incident_id, TimelineEntry.seq))
+    return {step.incident_id: step for step in session.scalars(statement)}

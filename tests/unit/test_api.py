@@ -265,3 +265,16 @@ def test_a_command_through_the_api_is_the_token_persons_and_answers_the_outcome(
     assert call(app, "POST", path, tokens["viewer"], json={"action": "accept"})[0] == 404
     status, body = call(app, "POST", path, tokens["dd-GSH-1"], json={"action": "fly"})
     assert status == 400 and "action must be one of" in body["error"]
+
+
+def test_a_dispatched_incident_lists_when_its_tier_must_accept_and_an_accepted_one_does_not(world, district):
+    app, tokens, found = world.app, world.tokens, world.found
+    rows = {i["id"]: i for i in call(app, "GET", "/api/incidents", tokens["dd-GSH-1"])[1]["incidents"]}
+    farm = call(app, "GET", f"/api/incidents/{found['farm']}", tokens["dd-GSH-1"])[1]
+    paged = [s for s in farm["timeline"] if s["kind"] in ("dispatched", "escalated")][-1]
+    timeout = district.policies.tiers[paged["tier"]].accept_timeout_s
+    assert rows[found["farm"]]["status"] == "dispatched"
+    assert datetime.fromisoformat(rows[found["farm"]]["accept_by"]) == \
+        datetime.fromisoformat(paged["at"]) + timedelta(seconds=timeout)
+    assert rows[found["tower"]]["accept_by"] is None  # accepted: nobody is waiting
+    assert rows[found["report"]]["accept_by"] is None
