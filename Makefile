@@ -2,10 +2,17 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
+DASHBOARD = dashboard
 
 .PHONY: install demo run test unit e2e clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(DASHBOARD)/node_modules/.installed
+
+# The dashboard's browser libraries (Leaflet, ECharts), exactly as dashboard/package-lock.json pins them.
+$(DASHBOARD)/node_modules/.installed: $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+	@command -v npm >/dev/null || { echo "make install: npm (Node.js 20) is needed for the dashboard's libraries: apt-get install npm" >&2; exit 1; }
+	npm ci --prefix $(DASHBOARD) --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,4 +36,4 @@ e2e: install
 	$(BIN)/python -m pytest tests/e2e
 
 clean:
-	rm -rf $(VENV) .gridalert .pytest_cache *.egg-info
+	rm -rf $(VENV) .gridalert .pytest_cache *.egg-info $(DASHBOARD)/node_modules

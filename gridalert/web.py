@@ -9,6 +9,7 @@
   accepted, or the incident stage's reason for refusing.
 - ``GET  /healthz``    ``{"status": "ok"}``.
 - ``/api/…``, ``/open311/v2/…``  the command centre's API (``gridalert.api``, ``gridalert.open311``).
+- ``/``, ``/static/…``  the duty officer's dashboard page (``gridalert.dashboard``).
 
 A forged, altered or expired token gets a 403 page and produces nothing. The app holds no
 state: it produces to ``gridalert.commands`` and reads the SQL projection, like the CLI.
@@ -147,6 +148,9 @@ def make_web_app(context: Context, *, settings: Optional[Settings] = None, distr
         api = make_api(settings, district, context.sessions, send=context.send)
         app.add_subapp("/api", api)
         app.add_subapp("/open311/v2", make_open311(api[API]))
+        from gridalert.dashboard import add_dashboard
+
+        add_dashboard(app)
     return app
 
 
