@@ -1,0 +1,613 @@
+// The duty officer's dashboard (值班台): one page over the command centre's API (/api).
+//
+// Reads /api/incidents, /api/map and /api/kpis with the bearer token the person signs in with,
+// follows /api/stream (server-sent events read with fetch(), since EventSource cannot send a
+// header) and gives commands through POST /api/incidents/{id}/commands. It decides nothing
+// itself: every status, deadline and refusal shown is the API's.
+"use strict";
+
+(function () {
+  const TOKEN_KEY = "gridalert.token";
+  const LANG_KEY = "gridalert.lang";
+  const TIERS = ["unit", "grid", "village", "township", "district"];
+  const OPEN = ["new", "dispatched", "accepted", "on_scene", "returned", "reopened"];
+  const SEVERITIES = ["none", "low", "medium", "high", "critical"];
+  const COLOURS = { none: "#dfe7ef", low: "#9ccc65", medium: "#ffca28", high: "#fb8c00", critical: "#d32f2f" };
+  const CLOSE_REASONS = ["fixed", "unfounded", "duplicate", "not_responsible"];
+  const RATES = ["response_rate", "completion_rate", "on_time_rate", "satisfaction_rate"];
+  const STAGES = ["alarm → dispatch", "dispatch → accept", "accept → on scene", "on scene → resolved"];
+
+  const WORDS = {
+    zh: {
+      title: "值班台", signin: "登录", signout: "退出", token_label: "令牌（gridalert token create 生成）",
+      token_bad: "令牌无效或已吊销", map: "网格地图", queue: "待处置事件", kpis: "关键指标",
+      day: "按日", month: "按月", no_rows: "该时段无事件", lang: "English", empty: "暂无待处置事件", live: "实时", offline: "连接中断，重连中…",
+      connecting: "连接中…", accept_by: "接单时限", overdue: "已超时", since: "已过", open: "未结事件",
+      unassigned: "未落网格", timeline: "处置经过", departments: "联合处置部门", deliveries: "通知记录",
+      actions: "操作", outcome: "结果", reason: "原因", sending: "发送中…", no_kpis: "本账号无权查看关键指标",
+      rates: "考核指标（%）", p90: "各环节 90% 用时（分钟）", district_row: "全区", none_yet: "无",
+      severity: "级别", status: "状态", tier: "层级", place: "位置", opened: "发生", by: "执行人",
+      ok: "成功", failed: "失败", read_only: "只读", loading: "加载中…", error: "出错",
+      tiers: { unit: "联户", grid: "网格", village: "村/社区", township: "乡镇/街道", district: "区指挥中心" },
+      statuses: { new: "新建", dispatched: "已派单", accepted: "已接单", on_scene: "已到场", returned: "已退单",
+        reopened: "重新打开", resolved: "已处置", verified: "已核实", closed: "已办结", silenced: "静默" },
+      severities: { none: "无事件", low: "低", medium: "中", high: "高", critical: "特别严重" },
+      commands: { accept: "接单", on_scene: "到场", resolve: "处置完成", verify: "核实", close: "办结",
+        escalate: "上报", return: "退单" },
+      close_reasons: { fixed: "已处置", unfounded: "误报", duplicate: "重复", not_responsible: "非本单位职责" },
+      rates_names: { response_rate: "响应率", completion_rate: "办结率", on_time_rate: "按期处置率",
+        satisfaction_rate: "满意率" },
+      stages: { "alarm → dispatch": "报警→派单", "dispatch → accept": "派单→接单",
+        "accept → on scene": "接单→到场", "on scene → resolved": "到场→处置" },
+    },
+    en: {
+      title: "Duty desk", signin: "Sign in", signout: "Sign out", token_label: "Token (from gridalert token create)",
+      token_bad: "This token is unknown or revoked", map: "Grid map", queue: "Open incidents", kpis: "Key figures",
+      day: "Day", month: "Month", no_rows: "no incidents in this period", lang: "中文", empty: "No open incidents", live: "live",
+      offline: "connection lost, reconnecting…", connecting: "connecting…", accept_by: "accept by",
+      overdue: "overdue", since: "since", open: "open incidents", unassigned: "in no grid", timeline: "Timeline",
+      departments: "Joint-dispatch departments", deliveries: "Pages sent", actions: "Actions", outcome: "Outcome",
+      reason: "reason", sending: "sending…", no_kpis: "This token may not see the key figures",
+      rates: "Rates (%)", p90: "90th-percentile time per stage (minutes)", district_row: "District",
+      none_yet: "none", severity: "severity", status: "status", tier: "tier", place: "place", opened: "opened",
+      by: "by", ok: "ok", failed: "failed", read_only: "read only", loading: "loading…", error: "error",
+      tiers: { unit: "Household unit", grid: "Grid", village: "Village / community", township: "Township / street",
+        district: "District centre" },
+      statuses: { new: "new", dispatched: "dispatched", accepted: "accepted", on_scene: "on scene",
+        returned: "returned", reopened: "reopened", resolved: "resolved", verified: "verified", closed: "closed",
+        silenced: "silenced" },
+      severities: { none: "none", low: "low", medium: "medium", high: "high", critical: "critical" },
+      commands: { accept: "Accept", on_scene: "On scene", resolve: "Resolve", verify: "Verify", close: "Close",
+        escalate: "Escalate", return: "Return" },
+      close_reasons: { fixed: "fixed", unfounded: "unfounded", duplicate: "duplicate",
+        not_responsible: "not our remit" },
+      rates_names: { response_rate: "response", completion_rate: "completion", on_time_rate: "on time",
+        satisfaction_rate: "satisfaction" },
+      stages: { "alarm → dispatch": "alarm → dispatch", "dispatch → accept": "dispatch → accept",
+        "accept → on scene": "accept → on scene", "on scene → resolved": "on scene → resolved" },
+    },
+  };
+
+  const state = {
+    token: null, lang: localStorage.getItem(LANG_KEY) || "zh", scope: "",
+    incidents: new Map(), map: null, grids: null, markers: null, features: [], unassigned: [],
+    selected: null, charts: {}, kpis: null, refreshTimer: null, streamAbort: null, fitted: false,
+  };
+
+  // --- small helpers ----------------------------------------------------------------------------
+
+  const $ = (id) => document.getElementById(id);
+  const t = (key) => WORDS[state.lang][key] ?? key;
+  const word = (group, key) => (WORDS[state.lang][group] || {})[key] ?? key;
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else if (name === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    const two = (n) => String(n).padStart(2, "0");
+    return h ? `${h}:${two(m)}:${two(r)}` : `${two(m)}:${two(r)}`;
+  }
+
+  function localTime(iso) {
+    return new Date(iso).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  }
+
+  function place(incident) {
+    const p = incident.place || {};
+    return [p.township, p.village, p.grid_name || (p.grid_id ? p.grid_id : t("unassigned"))]
+      .filter(Boolean).join(" · ");
+  }
+
+  function today() {
+    const now = new Date();
+    return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+  }
+
+  const isOpen = (incident) => OPEN.includes(incident.status);
+  const department = () => (state.scope.startsWith("department ") ? state.scope.split(" ")[1] : null);
+
+  // --- the API --------------------------------------------------------------------------------
+
+  class SignedOut extends Error {}
+
+  async function api(path, options = {}) {
+    const response = await fetch(path, {
+      ...options,
+      headers: { Authorization: `Bearer ${state.token}`, ...(options.headers || {}) },
+      cache: "no-store",
+    });
+    if (response.status === 401) throw new SignedOut((await response.json()).error);
+    const body = await response.json().catch(() => ({}));
+    return { status: response.status, body };
+  }
+
+  // --- sign-in --------------------------------------------------------------------------------
+
+  function takeTokenFromAddress() {
+    // /#token=gat_… : handy for a wall screen's start-up script and for tests; the token moves to
+    // localStorage and leaves the address bar (and the browser history) at once.
+    const match = location.hash.match(/token=([^&]+)/);
+    if (!match) return;
+    localStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+
+  function showSignin(message) {
+    stopStream();
+    clearInterval(state.kpiTimer);
+    state.token = null;
+    $("board").hidden = true;
+    $("signout").hidden = true;
+    $("signin").hidden = false;
+    $("signin-error").textContent = message || "";
+    $("token").focus();
+  }
+
+  function signOut(message) {
+    localStorage.removeItem(TOKEN_KEY);
+    showSignin(message);
+  }
+
+  async function start() {
+    state.token = localStorage.getItem(TOKEN_KEY);
+    if (!state.token) return showSignin();
+    $("signin").hidden = true;
+    $("board").hidden = false;
+    $("signout").hidden = false;
+    try {
+      await Promise.all([loadIncidents(), loadMap()]);
+      loadKpis();
+      clearInterval(state.kpiTimer);
+      state.kpiTimer = setInterval(loadKpis, 60000);  // figures move slowly: once a minute is plenty
+      follow();
+    } catch (error) {
+      if (error instanceof SignedOut) signOut(t("token_bad"));
+      else console.error(error);
+    }
+  }
+
+  // --- incidents and the queue ---------------------------------------------------------------
+
+  async function loadIncidents() {
+    const { status, body } = await api("/api/incidents?limit=1000");
+    if (status !== 200) throw new Error(body.error || status);
+    state.scope = body.scope || "";
+    $("scope").textContent = state.scope;
+    state.incidents = new Map(body.incidents.map((i) => [i.id, i]));
+    renderQueue();
+  }
+
+  function countdown(incident) {
+    const now = Date.now();
+    if (incident.accept_by) {
+      const left = (new Date(incident.accept_by).getTime() - now) / 1000;
+      return left >= 0
+        ? { text: `${t("accept_by")} ${clock(left)}`, late: false, kind: "deadline" }
+        : { text: `${t("overdue")} ${clock(-left)}`, late: true, kind: "deadline" };
+    }
+    return { text: `${t("since")} ${clock((now - new Date(incident.opened_at).getTime()) / 1000)}`,
+      late: false, kind: "since" };
+  }
+
+  function renderQueue() {
+    const queue = $("queue");
+    const open = [...state.incidents.values()].filter(isOpen);
+    queue.replaceChildren();
+    if (!open.length) {
+      queue.append(el("p", { class: "note" }, t("empty")));
+      return;
+    }
+    for (const tier of TIERS) {
+      const mine = open.filter((i) => i.tier === tier)
+        .sort((a, b) => (a.accept_by || "9").localeCompare(b.accept_by || "9") || b.opened_at.localeCompare(a.opened_at));
+      if (!mine.length) continue;
+      queue.append(el("section", { class: "tier", dataset: { tier } },
+        el("h3", {}, word("tiers", tier), el("span", { class: "count" }, mine.length)),
+        el("ul", {}, mine.map(queueItem))));
+    }
+  }
+
+  function queueItem(incident) {
+    const due = countdown(incident);
+    return el("li", {
+      class: `incident sev-${incident.severity}${state.selected === incident.id ? " selected" : ""}`,
+      dataset: { incidentId: incident.id, tier: incident.tier, status: incident.status },
+      tabindex: "0", onclick: () => showDetail(incident.id),
+      onkeydown: (e) => { if (e.key === "Enter") showDetail(incident.id); },
+    },
+    el("div", { class: "line" },
+      el("span", { class: `badge sev-${incident.severity}` }, word("severities", incident.severity)),
+      el("strong", { class: "title" }, incident.title)),
+    el("div", { class: "line small" },
+      el("span", { class: "place" }, place(incident)),
+      el("span", { class: `status st-${incident.status}` }, word("statuses", incident.status)),
+      el("span", {
+        class: `clock${due.late ? " late" : ""}`, dataset: { clock: due.kind, incidentId: incident.id },
+      }, due.text)));
+  }
+
+  function tick() {
+    for (const node of document.querySelectorAll("[data-clock]")) {
+      const incident = state.incidents.get(node.dataset.incidentId);
+      if (!incident) continue;
+      const due = countdown(incident);
+      node.textContent = due.text;
+      node.classList.toggle("late", due.late);
+    }
+  }
+
+  // --- the map --------------------------------------------------------------------------------
+
+  async function loadMap() {
+    const { status, body } = await api("/api/map");
+    if (status !== 200) throw new Error(body.error || status);
+    state.features = body.features;
+    state.unassigned = body.unassigned || [];
+    drawMap();
+  }
+
+  function severityOf(feature) {
+    return feature.properties.worst_severity || "none";
+  }
+
+  function drawMap() {
+    if (!state.map) {
+      // no tile layer: the grid polygons are the map (no internet on the command centre's network)
+      state.map = L.map("map", { attributionControl: false, zoomSnap: 0.25, preferCanvas: false });
+      state.markers = L.layerGroup().addTo(state.map);
+    }
+    if (state.grids) state.grids.remove();
+    state.grids = L.geoJSON({ type: "FeatureCollection", features: state.features }, {
+      style: (feature) => ({
+        color: "#455a64", weight: 1, fillOpacity: 0.75, fillColor: COLOURS[severityOf(feature)],
+        className: "grid",
+      }),
+      onEachFeature: (feature, layer) => {
+        const p = feature.properties;
+        layer.bindTooltip(() => `${p.grid_name} (${p.open} ${t("open")})`, { sticky: true });
+        layer.on("click", () => gridPopup(feature, layer));
+        layer.on("add", () => {
+          const path = layer.getElement();
+          if (!path) return;
+          path.dataset.gridId = p.grid_id;
+          path.dataset.severity = severityOf(feature);
+          path.dataset.open = p.open;
+        });
+      },
+    }).addTo(state.map);
+    if (!state.fitted && state.features.length) {
+      state.map.fitBounds(state.grids.getBounds(), { padding: [8, 8] });
+      state.fitted = true;
+    }
+    state.markers.clearLayers();
+    for (const incident of state.unassigned) {
+      const icon = L.divIcon({
+        className: `unassigned sev-${incident.severity}`, html: "!", iconSize: [22, 22],
+      });
+      L.marker([incident.lat, incident.lon], { icon, title: incident.title })
+        .bindTooltip(`${incident.title} (${t("unassigned")})`)
+        .on("click", () => showDetail(incident.id))
+        .addTo(state.markers);
+    }
+    renderLegend();
+  }
+
+  function gridPopup(feature, layer) {
+    const p = feature.properties;
+    const list = el("ul", {}, (p.incidents || []).map((i) => el("li", {},
+      el("a", { href: "#", onclick: (e) => { e.preventDefault(); showDetail(i.id); } },
+        `${word("severities", i.severity)} · ${i.title} · ${word("statuses", i.status)}`))));
+    layer.bindPopup(el("div", {}, el("strong", {}, p.grid_name), el("div", { class: "small" },
+      [p.township, p.village].filter(Boolean).join(" · ")), list)).openPopup();
+  }
+
+  function renderLegend() {
+    $("legend").replaceChildren(...SEVERITIES.map((s) => el("li", {},
+      el("span", { class: "swatch", style: `background:${COLOURS[s]}` }), word("severities", s))));
+  }
+
+  // --- one incident ---------------------------------------------------------------------------
+
+  async function showDetail(id) {
+    state.selected = id;
+    for (const node of document.querySelectorAll(".incident")) {
+      node.classList.toggle("selected", node.dataset.incidentId === id);
+    }
+    $("detail").hidden = false;
+    $("detail-body").replaceChildren(el("p", { class: "note" }, t("loading")));
+    const { status, body } = await api(`/api/incidents/${encodeURIComponent(id)}`).catch((error) => {
+      if (error instanceof SignedOut) signOut(t("token_bad"));
+      return { status: 0, body: { error: String(error) } };
+    });
+    if (state.selected !== id) return;
+    if (status !== 200) {
+      $("detail-body").replaceChildren(el("p", { class: "refused" }, body.error || t("error")));
+      return;
+    }
+    renderDetail(body);
+  }
+
+  function renderDetail(incident) {
+    const rows = (items, columns) => el("table", {},
+      el("tbody", {}, items.map((item) => el("tr", {}, columns.map((c) => el("td", {}, c(item)))))));
+    const outcome = el("p", { class: "outcome", role: "status" });
+    $("detail-body").replaceChildren(
+      el("h2", {}, el("span", { class: `badge sev-${incident.severity}` }, word("severities", incident.severity)),
+        " ", incident.title),
+      el("p", { class: "small" }, `${place(incident)} · ${word("tiers", incident.tier)} · `,
+        el("span", { class: `status st-${incident.status}` }, word("statuses", incident.status)),
+        incident.assignee ? ` · ${incident.assignee}` : "", ` · ${incident.id}`),
+      incident.explanation ? el("p", { class: "small explanation" }, incident.explanation) : null,
+      el("h3", {}, t("actions")), actions(incident, outcome), outcome,
+      el("h3", {}, t("timeline")),
+      rows(incident.timeline, [
+        (s) => localTime(s.at), (s) => word("statuses", s.status), (s) => word("tiers", s.tier),
+        (s) => s.actor, (s) => s.department || "", (s) => s.detail]),
+      incident.departments.length ? el("h3", {}, t("departments")) : null,
+      incident.departments.length ? rows(incident.departments, [
+        (d) => d.department, (d) => word("tiers", d.tier), (d) => word("statuses", d.status),
+        (d) => d.accepted_by || ""]) : null,
+      el("h3", {}, t("deliveries")),
+      incident.deliveries.length ? rows(incident.deliveries, [
+        (d) => localTime(d.at), (d) => d.person_id, (d) => d.channel,
+        (d) => el("span", { class: d.ok ? "ok" : "refused" }, d.ok ? t("ok") : `${t("failed")}: ${d.error || ""}`)])
+        : el("p", { class: "note" }, t("none_yet")));
+  }
+
+  function actions(incident, outcome) {
+    const box = el("div", { class: "actions" });
+    const give = async (action, extra = {}) => {
+      for (const button of box.querySelectorAll("button")) button.disabled = true;
+      outcome.className = "outcome";
+      outcome.textContent = t("sending");
+      const dept = department();
+      const body = { action, ...extra, ...(dept && ["accept", "on_scene", "resolve", "return"].includes(action)
+        ? { department: dept } : {}) };
+      try {
+        const { status, body: answer } = await api(`/api/incidents/${encodeURIComponent(incident.id)}/commands`, {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+        });
+        outcome.className = `outcome ${status === 200 ? "ok" : status === 202 ? "note" : "refused"}`;
+        outcome.textContent = `${t("outcome")} ${status}: ${answer.detail || answer.error || answer.outcome || ""}`;
+      } catch (error) {
+        if (error instanceof SignedOut) return signOut(t("token_bad"));
+        outcome.className = "outcome refused";
+        outcome.textContent = String(error);
+      }
+      for (const button of box.querySelectorAll("button")) button.disabled = false;
+      scheduleRefresh();
+      const kept = outcome.cloneNode(true);
+      await showDetail(incident.id);  // the new timeline; keep the answer on screen
+      document.querySelector("#detail-body .outcome")?.replaceWith(kept);
+    };
+    const button = (action, onclick) => el("button", { type: "button", dataset: { action }, onclick },
+      word("commands", action));
+    for (const action of ["accept", "on_scene", "resolve", "verify", "escalate"]) {
+      box.append(button(action, () => give(action)));
+    }
+    const closeReason = el("select", { "aria-label": t("reason") },
+      CLOSE_REASONS.map((r) => el("option", { value: r }, word("close_reasons", r))));
+    box.append(el("span", { class: "with-reason" }, button("close", () => give("close", { reason: closeReason.value })),
+      closeReason));
+    const returnReason = el("input", { type: "text", placeholder: t("reason"), "aria-label": t("reason") });
+    box.append(el("span", { class: "with-reason" },
+      button("return", () => give("return", returnReason.value.trim() ? { reason: returnReason.value.trim() } : {})),
+      returnReason));
+    return box;
+  }
+
+  // --- live updates ---------------------------------------------------------------------------
+
+  function setConnection(kind) {
+    const node = $("connection");
+    node.dataset.state = kind;
+    node.textContent = t(kind === "live" ? "live" : kind === "off" ? "offline" : "connecting");
+  }
+
+  function stopStream() {
+    if (state.streamAbort) state.streamAbort.abort();
+    state.streamAbort = null;
+  }
+
+  async function follow() {
+    stopStream();
+    const abort = new AbortController();
+    state.streamAbort = abort;
+    let wait = 1000;
+    while (!abort.signal.aborted) {
+      setConnection("connecting");
+      try {
+        const response = await fetch("/api/stream", {
+          headers: { Authorization: `Bearer ${state.token}`, Accept: "text/event-stream" },
+          signal: abort.signal, cache: "no-store",
+        });
+        if (response.status === 401) return signOut(t("token_bad"));
+        if (!response.ok || !response.body) throw new Error(`stream: HTTP ${response.status}`);
+        setConnection("live");
+        wait = 1000;
+        await readEvents(response.body.getReader(), onMessage);
+        throw new Error("stream ended");
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        setConnection("off");
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, 30000);
+        scheduleRefresh();  // catch up on what happened while the connection was down
+      }
+    }
+  }
+
+  // text/event-stream: lines "event: …", "data: …", "id: …", ": comment"; a blank line ends a message
+  async function readEvents(reader, handle) {
+    const decoder = new TextDecoder();
+    let buffer = "", event = "message", data = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let newline;
+      while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + (buffer.startsWith("\r\n", newline) ? 2 : 1));
+        if (line === "") {
+          if (data.length) handle(event, data.join("\n"));
+          event = "message";
+          data = [];
+        } else if (!line.startsWith(":")) {
+          const colon = line.indexOf(":");
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "event") event = text;
+          else if (field === "data") data.push(text);
+        }
+      }
+    }
+  }
+
+  function onMessage(event, data) {
+    if (event !== "incident") return;
+    const incident = JSON.parse(data);
+    const known = state.incidents.get(incident.id);
+    if (known && known.seq >= incident.seq) return;
+    // the stream's rows carry no deadline: keep the old one only while nothing changed it
+    const keep = known && known.status === incident.status && known.tier === incident.tier;
+    state.incidents.set(incident.id, { ...incident, accept_by: keep ? known.accept_by : null });
+    renderQueue();
+    if (state.selected === incident.id) showDetail(incident.id);
+    scheduleRefresh();
+  }
+
+  function scheduleRefresh() {
+    // many steps come in bursts (dispatch, pages, escalation): one reload of the list and the map
+    clearTimeout(state.refreshTimer);
+    state.refreshTimer = setTimeout(async () => {
+      try {
+        await Promise.all([loadIncidents(), loadMap()]);
+      } catch (error) {
+        if (error instanceof SignedOut) signOut(t("token_bad"));
+      }
+    }, 800);
+  }
+
+  // --- key figures ----------------------------------------------------------------------------
+
+  async function loadKpis() {
+    // the API's default is the last complete day or month (as `gridalert report`); a duty officer
+    // looks at today and this month, so the page names the date: the browser's own (the centre's)
+    if (!$("kpi-date").value) $("kpi-date").value = today();
+    const period = $("period").value;
+    const date = period === "month" ? $("kpi-date").value.slice(0, 7) : $("kpi-date").value;
+    const { status, body } = await api(`/api/kpis?period=${period}&date=${encodeURIComponent(date)}`)
+      .catch(() => ({ status: 0, body: {} }));
+    if (status === 403) {
+      $("kpi-note").textContent = t("no_kpis");
+      $("kpis").dataset.state = "forbidden";
+      return;
+    }
+    if (status !== 200) {
+      $("kpi-note").textContent = body.error || t("error");
+      return;
+    }
+    state.kpis = body;
+    renderKpis();
+  }
+
+  function renderKpis() {
+    const body = state.kpis;
+    if (!body) return;
+    const areas = body.rows.filter((r) => r.scope === "district" || r.scope === "township");
+    $("kpi-note").textContent = areas.length ? body.period : `${body.period}: ${t("no_rows")}`;
+    const names = areas.map((r) => (r.scope === "district" ? t("district_row") : r.name));
+    const chart = (id) => {
+      if (!state.charts[id]) state.charts[id] = echarts.init($(id), null, { renderer: "svg" });
+      return state.charts[id];
+    };
+    const common = {
+      animation: false, tooltip: { trigger: "axis" }, legend: { bottom: 0 },
+      grid: { left: 48, right: 16, top: 36, bottom: 64 },
+      xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 4 ? 20 : 0 } },
+    };
+    chart("chart-rates").setOption({
+      ...common, title: { text: t("rates"), textStyle: { fontSize: 14 } },
+      yAxis: { type: "value", min: 0, max: 100 },
+      series: RATES.map((key) => ({
+        name: word("rates_names", key), type: "bar",
+        data: areas.map((r) => (r[key] === null ? null : Math.round(1000 * r[key]) / 10)),
+      })),
+    }, true);
+    chart("chart-p90").setOption({
+      ...common, title: { text: t("p90"), textStyle: { fontSize: 14 } },
+      yAxis: { type: "log", logBase: 10 },  // seconds to dispatch and days to resolve, on one axis
+      series: STAGES.map((stage) => ({
+        name: word("stages", stage), type: "bar",
+        data: areas.map((r) => {
+          const seconds = r[`p90 ${stage} (s)`];
+          return seconds ? Math.round(seconds / 6) / 10 : null;  // minutes; null: nothing measured
+        }),
+      })),
+    }, true);
+    $("kpis").dataset.state = "drawn";
+  }
+
+  // --- language ---------------------------------------------------------------------------------
+
+  function applyLanguage() {
+    document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+    document.title = `gridalert ${t("title")}`;
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    $("lang").textContent = t("lang");
+    if ($("connection").dataset.state) setConnection($("connection").dataset.state);
+  }
+
+  function toggleLanguage() {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    localStorage.setItem(LANG_KEY, state.lang);
+    applyLanguage();
+    renderQueue();
+    if (state.map) drawMap();
+    renderKpis();
+    if (state.selected && !$("detail").hidden) showDetail(state.selected);
+  }
+
+  // --- start ----------------------------------------------------------------------------------
+
+  document.addEventListener("DOMContentLoaded", () => {
+    takeTokenFromAddress();
+    applyLanguage();
+    $("lang").addEventListener("click", toggleLanguage);
+    $("signout").addEventListener("click", () => signOut());
+    $("signin-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const token = $("token").value.trim();
+      if (!token) return;
+      localStorage.setItem(TOKEN_KEY, token);
+      $("token").value = "";
+      start();
+    });
+    $("detail-close").addEventListener("click", () => {
+      $("detail").hidden = true;
+      state.selected = null;
+      renderQueue();
+    });
+    $("period").addEventListener("change", loadKpis);
+    $("kpi-date").addEventListener("change", loadKpis);
+    window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
+    setInterval(tick, 1000);
+    start();
+  });
+})();
