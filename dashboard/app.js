@@ -141,9 +141,12 @@
   function takeTokenFromAddress() {
     // /#token=gat_… : handy for a wall screen's start-up script and for tests; the token moves to
     // localStorage and leaves the address bar (and the browser history) at once.
+    // #incident=<id> opens that incident's detail (a link from a page or a chat message).
+    const incident = location.hash.match(/incident=([^&]+)/);
+    if (incident) state.selected = decodeURIComponent(incident[1]);
     const match = location.hash.match(/token=([^&]+)/);
-    if (!match) return;
-    localStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    if (!match && !incident) return;
+    if (match) localStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
     history.replaceState(null, "", location.pathname + location.search);
   }
 
@@ -171,6 +174,7 @@
     $("signout").hidden = false;
     try {
       await Promise.all([loadIncidents(), loadMap()]);
+      if (state.selected) showDetail(state.selected);
       loadKpis();
       clearInterval(state.kpiTimer);
       state.kpiTimer = setInterval(loadKpis, 60000);  // figures move slowly: once a minute is plenty

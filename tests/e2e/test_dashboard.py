@@ -70,7 +70,7 @@ def test_the_duty_officer_sees_the_grids_the_new_incident_in_its_tier_and_the_ke
                                                     and i.status == "dispatched"),
                             timeout_s=60, what="the heat alarm's incident, dispatched")
 
-    dom = rendered(chromium, f"{web}/#token={token}", tmp_path)
+    dom = rendered(chromium, f"{web}/#token={token}&incident={incident.id}", tmp_path)
 
     grids = re.findall(r'<path\b[^>]*\bdata-grid-id="([^"]+)"', dom)
     assert len(grids) == len(set(grids)) == SAMPLE_GRIDS  # every grid of the sample map drawn once
@@ -85,7 +85,13 @@ def test_the_duty_officer_sees_the_grids_the_new_incident_in_its_tier_and_the_ke
 
     kpis = re.search(r'<section\b[^>]*id="kpis"[^>]*>(.*?)</section>', dom, re.S).group(0)
     assert 'data-state="drawn"' in kpis and re.search(r'id="chart-rates".*?<svg', kpis, re.S)
-    assert "location.hash" not in dom and token not in dom  # the token left the address bar
+    assert token not in dom  # the token left the address bar
+
+    detail = re.search(r'<section\b[^>]*id="detail"[^>]*>(.*?)</section>', dom, re.S).group(0)
+    assert "hidden" not in detail[:detail.index(">")] and incident.id in detail  # opened by #incident=
+    assert {"accept", "on_scene", "resolve", "verify", "close", "escalate", "return"} <= \
+        set(re.findall(r'data-action="(\w+)"', detail))
+    assert "已派单" in detail and "处置经过" in detail  # its timeline, in Chinese
 
 
 def test_the_web_app_serves_the_page_libraries_from_npm_and_nothing_else_of_node_modules(web):
