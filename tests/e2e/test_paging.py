@@ -99,7 +99,7 @@ def test_when_the_first_channel_fails_the_second_gets_the_page_once(pipeline, se
 def test_when_every_channel_fails_the_deputy_is_paged_once(pipeline, sessions):
     incident = incident_of(sessions, alarm_in(pipeline, DEPUTY))
     [page] = wait_until(lambda: pipeline.receiver.pages_for(DEPUTY_ID), timeout_s=60, what="the deputy's page")
-    assert incident.title in page["title"]
+    assert incident.grid_name in page["title"] and incident.id in page["message"]
     [deputy] = rows(sessions, incident.id, DEPUTY_ID, what="the deputy's row")
     assert (deputy.ok, deputy.cause, deputy.deputy_for) == (True, "deputy", head(DEPUTY))
     failed = rows(sessions, incident.id, head(DEPUTY), ready=lambda r: len(r) == 4, what="four failed attempts")
@@ -117,7 +117,7 @@ def test_a_rule_pages_the_second_channel_after_its_delay_only_if_nobody_accepted
     # the unaccepted one: WeCom at once, SMS once, SMS_AFTER_S later
     [sms] = wait_until(lambda: pipeline.receiver.pages_for(f"{head(LATER)}-sms"), timeout_s=60,
                        what="the SMS after the rule's delay")
-    assert waiting.title in sms["title"]
+    assert waiting.grid_name in sms["title"] and waiting.id in sms["message"]
     found = rows(sessions, waiting.id, head(LATER), ready=lambda r: len(r) == 2, what="both rows")
     first, second = sorted(found, key=lambda d: d.at)
     assert (first.channel, first.rule, second.channel, second.rule) == ("json-0", 0, "json-1", 1)
@@ -140,7 +140,7 @@ def test_a_page_is_delivered_over_smtp_to_a_real_mail_server(pipeline, sessions,
     incident = incident_of(sessions, alarm_in(pipeline, MAILED))
     address = f"{head(MAILED)}@example.org"
     [mail] = wait_until(lambda: mailbox.mails_to(address), timeout_s=60, what="the mail")
-    assert incident.title in mail["Subject"]
+    assert incident.grid_name in mail["Subject"]
     assert MAILED in mail.get_body(preferencelist=("plain", "html")).get_content()
     [row] = rows(sessions, incident.id, head(MAILED))
     assert (row.channel, row.ok) == ("mailto-0", True)
