@@ -71,7 +71,7 @@
   const state = {
     token: null, lang: localStorage.getItem(LANG_KEY) || "zh", scope: "",
     incidents: new Map(), map: null, grids: null, markers: null, features: [], unassigned: [],
-    selected: null, charts: {}, kpis: null, refreshTimer: null, streamAbort: null, fitted: false,
+    selected: null, charts: {}, kpis: null, refreshTimer: null, streamAbort: null, fitted: false, answer: null,
   };
 
   // --- small helpers ----------------------------------------------------------------------------
@@ -350,7 +350,13 @@
     const rows = (items, columns) => el("table", {},
       el("tbody", {}, items.map((item) => el("tr", {}, columns.map((c) => el("td", {}, c(item)))))));
     const outcome = el("p", { class: "outcome", role: "status" });
-    $("detail-body").replaceChildren(
+    if (state.answer && state.answer.id === incident.id) {
+      outcome.className = state.answer.className;
+      outcome.textContent = state.answer.text;
+    }
+    // replaceChildren would write a null as the text "null": sections that are absent are dropped
+    const parts = (...nodes) => nodes.filter((node) => node !== null && node !== undefined);
+    $("detail-body").replaceChildren(...parts(
       el("h2", {}, el("span", { class: `badge sev-${incident.severity}` }, word("severities", incident.severity)),
         " ", incident.title),
       el("p", { class: "small" }, `${place(incident)} · ${word("tiers", incident.tier)} · `,
@@ -370,7 +376,7 @@
       incident.deliveries.length ? rows(incident.deliveries, [
         (d) => localTime(d.at), (d) => d.person_id, (d) => d.channel,
         (d) => el("span", { class: d.ok ? "ok" : "refused" }, d.ok ? t("ok") : `${t("failed")}: ${d.error || ""}`)])
-        : el("p", { class: "note" }, t("none_yet")));
+        : el("p", { class: "note" }, t("none_yet"))));
   }
 
   function actions(incident, outcome) {
@@ -394,10 +400,10 @@
         outcome.textContent = String(error);
       }
       for (const button of box.querySelectorAll("button")) button.disabled = false;
+      // the answer stays on screen however often the detail is drawn again (the stream, refreshes)
+      state.answer = { id: incident.id, className: outcome.className, text: outcome.textContent };
       scheduleRefresh();
-      const kept = outcome.cloneNode(true);
-      await showDetail(incident.id);  // the new timeline; keep the answer on screen
-      document.querySelector("#detail-body .outcome")?.replaceWith(kept);
+      await showDetail(incident.id);  // the new timeline
     };
     const button = (action, onclick) => el("button", { type: "button", dataset: { action }, onclick },
       word("commands", action));

@@ -278,3 +278,19 @@ def test_a_dispatched_incident_lists_when_its_tier_must_accept_and_an_accepted_o
         datetime.fromisoformat(paged["at"]) + timedelta(seconds=timeout)
     assert rows[found["tower"]]["accept_by"] is None  # accepted: nobody is waiting
     assert rows[found["report"]]["accept_by"] is None
+
+
+def test_the_role_and_area_matrix_for_commands(world):
+    app, tokens, found = world.app, world.tokens, world.found
+    farm, tower = f"/api/incidents/{found['farm']}/commands", f"/api/incidents/{found['tower']}/commands"
+    # a grid head can neither see nor accept another grid's incident
+    assert call(app, "GET", f"/api/incidents/{found['farm']}", tokens["gh-GSH-JHY-01-03"])[0] == 404
+    assert call(app, "POST", farm, tokens["gh-GSH-JHY-01-03"], json={"action": "accept"})[0] == 404
+    # a viewer sees its area's incident and may not command it
+    status, body = call(app, "POST", tower, tokens["viewer"], json={"action": "on_scene"})
+    assert status == 403 and "read only" in body["error"]
+    # a revoked token is refused before anything else
+    assert call(app, "POST", tower, tokens["revoked"], json={"action": "on_scene"})[0] == 401
+    # the grid head may act on their own grid's incident
+    status, body = call(app, "POST", tower, tokens["gh-GSH-JHY-01-03"], json={"action": "on_scene"})
+    assert status == 200 and body["outcome"] == "on_scene"

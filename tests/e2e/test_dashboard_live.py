@@ -1,0 +1,83 @@
+"""A night at the dashboard, in a real browser: an alarm arrives without reloading, the duty
+officer accepts it with a click, the countdown stops.
+
+Playwright for Python drives Debian's chromium (``executable_path``; nothing is downloaded). The
+page's Chinese is drawn with Noto Sans CJK SC from the ``report`` extra (``mplfonts``) through a
+fontconfig file of the test's own, so the screenshot is readable on machines without CJK fonts.
+``GRIDALERT_DASHBOARD_SCREENSHOT=docs/images/dashboard.png`` keeps the screenshot (README shows it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_api import token_for
+from tests.e2e.test_dashboard import chromium  # noqa: F401 - the fixture: Debian's chromium, or skip/fail
+from tests.support.pipeline import alarm_in, incidents_where
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+GRID = "GSH-JHY-03-02"
+SAMPLE_GRIDS = 34
+
+
+def fontconfig(tmp_path: Path) -> dict[str, str]:
+    """Environment for chromium: the system's fonts plus Noto Sans CJK SC."""
+    try:
+        import mplfonts
+    except ImportError:
+        return {}
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+                    f'<dir>{Path(mplfonts.__file__).parent / "fonts"}</dir>'
+                    f'<cachedir>{tmp_path / "fontcache"}</cachedir></fontconfig>', encoding="utf-8")
+    return {"FONTCONFIG_FILE": str(conf)}
+
+
+def test_an_alarm_appears_live_and_is_accepted_from_the_dashboard(pipeline, sessions, web, chromium, tmp_path):  # noqa: F811
+    sync_api = pytest.importorskip("playwright.sync_api")
+    token = token_for(pipeline, "dd-GSH-1")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            env={**os.environ, **fontconfig(tmp_path)})
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+            page.goto(f"{web}/#token={token}")
+            expect = sync_api.expect
+            expect(page.locator("#map path[data-grid-id]")).to_have_count(SAMPLE_GRIDS, timeout=30_000)
+            page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
+
+            event = alarm_in(pipeline, GRID)
+            [incident] = wait_until(lambda: incidents_where(sessions, lambda i: i.source_event_id == event["id"]),
+                                    timeout_s=60, what="the incident in the database")
+            item = page.locator(f'#queue li[data-incident-id="{incident.id}"]')
+            expect(item).to_be_visible(timeout=30_000)
+            expect(item).to_have_attribute("data-status", "dispatched")
+            expect(item.locator('[data-clock="deadline"]')).to_contain_text("接单时限")
+            expect(page.locator(f'#map path[data-grid-id="{GRID}"]')).to_have_attribute(
+                "data-severity", "high", timeout=30_000)
+
+            item.click()
+            page.locator('#detail-body button[data-action="accept"]').click()
+            expect(page.locator("#detail-body .outcome.ok")).to_be_visible(timeout=30_000)
+            expect(item).to_have_attribute("data-status", "accepted", timeout=30_000)
+            expect(item.locator('[data-clock="deadline"]')).to_have_count(0)  # the countdown stopped
+            expect(item.locator('[data-clock="since"]')).to_be_visible()
+            assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
+            assert "null" not in page.locator("#detail-body").inner_text()  # no absent section shown as "null"
+
+            shot = os.environ.get("GRIDALERT_DASHBOARD_SCREENSHOT") or str(tmp_path / "dashboard.png")
+            page.screenshot(path=shot, full_page=True)
+            assert Path(shot).stat().st_size > 50_000
+        finally:
+            browser.close()
+    with sessions() as session:
+        from gridalert.store import get_timeline
+        steps = get_timeline(incident.id, session=session)
+    assert [s.actor for s in steps if s.kind == "accepted"] == ["dd-GSH-1"]
