@@ -26,6 +26,8 @@
       unassigned: "未落网格", timeline: "处置经过", departments: "联合处置部门", deliveries: "通知记录",
       actions: "操作", outcome: "结果", reason: "原因", sending: "发送中…", no_kpis: "本账号无权查看关键指标",
       rates: "考核指标（%）", p90: "各环节 90% 用时（分钟）", district_row: "全区", none_yet: "无",
+      means: "平均接单 / 处置用时（分钟）", mtta: "平均接单 MTTA", mttr: "平均处置 MTTR",
+      departments: "部门联合处置", dept_response: "响应率（%）", dept_p90: "派单→接单 90%（分钟）",
       severity: "级别", status: "状态", tier: "层级", place: "位置", opened: "发生", by: "执行人",
       ok: "成功", failed: "失败", read_only: "只读", loading: "加载中…", error: "出错",
       tiers: { unit: "联户", grid: "网格", village: "村/社区", township: "乡镇/街道", district: "区指挥中心" },
@@ -33,7 +35,8 @@
         reopened: "重新打开", resolved: "已处置", verified: "已核实", closed: "已办结", silenced: "静默" },
       severities: { none: "无事件", low: "低", medium: "中", high: "高", critical: "特别严重" },
       commands: { accept: "接单", on_scene: "到场", resolve: "处置完成", verify: "核实", close: "办结",
-        escalate: "上报", return: "退单" },
+        escalate: "上报", return: "退单", reassign: "改派", silence: "静默", rate: "评价", reopen: "重新打开" },
+      person_id: "人员编号", minutes: "分钟",
       close_reasons: { fixed: "已处置", unfounded: "误报", duplicate: "重复", not_responsible: "非本单位职责" },
       rates_names: { response_rate: "响应率", completion_rate: "办结率", on_time_rate: "按期处置率",
         satisfaction_rate: "满意率" },
@@ -49,6 +52,9 @@
       departments: "Joint-dispatch departments", deliveries: "Pages sent", actions: "Actions", outcome: "Outcome",
       reason: "reason", sending: "sending…", no_kpis: "This token may not see the key figures",
       rates: "Rates (%)", p90: "90th-percentile time per stage (minutes)", district_row: "District",
+      means: "Mean time to accept / resolve (minutes)", mtta: "MTTA", mttr: "MTTR",
+      departments: "Joint dispatch by department", dept_response: "response (%)",
+      dept_p90: "dispatch → accept, 90th pct (minutes)",
       none_yet: "none", severity: "severity", status: "status", tier: "tier", place: "place", opened: "opened",
       by: "by", ok: "ok", failed: "failed", read_only: "read only", loading: "loading…", error: "error",
       tiers: { unit: "Household unit", grid: "Grid", village: "Village / community", township: "Township / street",
@@ -58,7 +64,9 @@
         silenced: "silenced" },
       severities: { none: "none", low: "low", medium: "medium", high: "high", critical: "critical" },
       commands: { accept: "Accept", on_scene: "On scene", resolve: "Resolve", verify: "Verify", close: "Close",
-        escalate: "Escalate", return: "Return" },
+        escalate: "Escalate", return: "Return", reassign: "Reassign", silence: "Silence", rate: "Rate",
+        reopen: "Reopen" },
+      person_id: "person id", minutes: "minutes",
       close_reasons: { fixed: "fixed", unfounded: "unfounded", duplicate: "duplicate",
         not_responsible: "not our remit" },
       rates_names: { response_rate: "response", completion_rate: "completion", on_time_rate: "on time",
@@ -418,6 +426,21 @@
     box.append(el("span", { class: "with-reason" },
       button("return", () => give("return", returnReason.value.trim() ? { reason: returnReason.value.trim() } : {})),
       returnReason));
+    // reassign to a person (roster id) or to a tier; silence for a while with a reason; rate; reopen
+    const toPerson = el("input", { type: "text", placeholder: t("person_id"), "aria-label": t("person_id"), size: 12 });
+    const toTier = el("select", { "aria-label": "tier" }, el("option", { value: "" }, "—"),
+      TIERS.map((tier) => el("option", { value: tier }, word("tiers", tier))));
+    box.append(el("span", { class: "with-reason" }, button("reassign", () => give("reassign",
+      toPerson.value.trim() ? { to_person: toPerson.value.trim() } : { to_tier: toTier.value || null })),
+    toPerson, toTier));
+    const minutes = el("input", { type: "number", min: "1", value: "60", "aria-label": t("minutes"), size: 4 });
+    const why = el("input", { type: "text", placeholder: t("reason"), "aria-label": t("reason"), size: 10 });
+    box.append(el("span", { class: "with-reason" }, button("silence", () => give("silence",
+      { minutes: Number(minutes.value), ...(why.value.trim() ? { reason: why.value.trim() } : {}) })), minutes, why));
+    const score = el("select", { "aria-label": "score" }, [5, 4, 3, 2, 1].map((n) => el("option", { value: n }, `${n}★`)));
+    box.append(el("span", { class: "with-reason" }, button("rate", () => give("rate", { score: Number(score.value) })),
+      score));
+    box.append(button("reopen", () => give("reopen")));
     return box;
   }
 
@@ -503,11 +526,12 @@
   }
 
   function scheduleRefresh() {
-    // many steps come in bursts (dispatch, pages, escalation): one reload of the list and the map
+    // many steps come in bursts (dispatch, pages, escalation): one reload of the list, the map and
+    // the key figures
     clearTimeout(state.refreshTimer);
     state.refreshTimer = setTimeout(async () => {
       try {
-        await Promise.all([loadIncidents(), loadMap()]);
+        await Promise.all([loadIncidents(), loadMap(), loadKpis()]);
       } catch (error) {
         if (error instanceof SignedOut) signOut(t("token_bad"));
       }
@@ -570,6 +594,25 @@
           return seconds ? Math.round(seconds / 6) / 10 : null;  // minutes; null: nothing measured
         }),
       })),
+    }, true);
+    const minutes = (seconds) => (seconds === null || seconds === undefined ? null : Math.round(seconds / 6) / 10);
+    chart("chart-means").setOption({
+      ...common, title: { text: t("means"), textStyle: { fontSize: 14 } },
+      yAxis: { type: "value" },
+      series: [["mtta_s", "mtta"], ["mttr_s", "mttr"]].map(([key, label]) => ({
+        name: t(label), type: "bar", data: areas.map((r) => minutes(r[key])) })),
+    }, true);
+    const departments = body.rows.filter((r) => r.scope === "department");
+    chart("chart-departments").setOption({
+      ...common, title: { text: t("departments"), textStyle: { fontSize: 14 } },
+      xAxis: { type: "category", data: departments.map((r) => r.name) },
+      yAxis: [{ type: "value", min: 0, max: 100 }, { type: "value" }],
+      series: [
+        { name: t("dept_response"), type: "bar",
+          data: departments.map((r) => (r.response_rate === null ? null : Math.round(1000 * r.response_rate) / 10)) },
+        { name: t("dept_p90"), type: "bar", yAxisIndex: 1,
+          data: departments.map((r) => minutes(r["p90 dispatch → accept (s)"])) },
+      ],
     }, true);
     $("kpis").dataset.state = "drawn";
   }

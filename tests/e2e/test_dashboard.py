@@ -84,12 +84,15 @@ def test_the_duty_officer_sees_the_grids_the_new_incident_in_its_tier_and_the_ke
     assert re.search(r'data-clock="deadline"[^>]*>接单时限 \d\d:\d\d<', item), item  # the accept countdown
 
     kpis = re.search(r'<section\b[^>]*id="kpis"[^>]*>(.*?)</section>', dom, re.S).group(0)
-    assert 'data-state="drawn"' in kpis and re.search(r'id="chart-rates".*?<svg', kpis, re.S)
+    assert 'data-state="drawn"' in kpis
+    for chart in ("chart-rates", "chart-p90", "chart-means", "chart-departments"):
+        assert re.search(rf'id="{chart}".*?<svg', kpis, re.S), chart
     assert token not in dom  # the token left the address bar
 
     detail = re.search(r'<section\b[^>]*id="detail"[^>]*>(.*?)</section>', dom, re.S).group(0)
     assert "hidden" not in detail[:detail.index(">")] and incident.id in detail  # opened by #incident=
-    assert {"accept", "on_scene", "resolve", "verify", "close", "escalate", "return"} <= \
+    assert {"accept", "on_scene", "resolve", "verify", "close", "escalate", "return", "reassign", "silence", "rate",
+            "reopen"} <= \
         set(re.findall(r'data-action="(\w+)"', detail))
     assert "已派单" in detail and "处置经过" in detail  # its timeline, in Chinese
 

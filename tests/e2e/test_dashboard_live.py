@@ -69,9 +69,13 @@ def test_an_alarm_appears_live_and_is_accepted_from_the_dashboard(pipeline, sess
             expect(item).to_have_attribute("data-status", "accepted", timeout=30_000)
             expect(item.locator('[data-clock="deadline"]')).to_have_count(0)  # the countdown stopped
             expect(item.locator('[data-clock="since"]')).to_be_visible()
+            expect(page.locator("#kpi-note")).not_to_contain_text("无事件", timeout=30_000)  # figures follow live
+            page.locator('#detail-body button[data-action="silence"]').click()  # 60 minutes by default
+            expect(page.locator("#detail-body .outcome.ok")).to_contain_text("silenced until", timeout=30_000)
             assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
             assert "null" not in page.locator("#detail-body").inner_text()  # no absent section shown as "null"
 
+            page.locator('#detail-body button[data-action="accept"]').scroll_into_view_if_needed()
             shot = os.environ.get("GRIDALERT_DASHBOARD_SCREENSHOT") or str(tmp_path / "dashboard.png")
             page.screenshot(path=shot, full_page=True)
             assert Path(shot).stat().st_size > 50_000
