@@ -43,7 +43,8 @@ def scenario(run_id: str, now: datetime) -> list[tuple[str, bytes]]:
     frame = lambda n: at + timedelta(seconds=5 * n)  # noqa: E731
     roof = {"device": CAMERA, "zone": "A座屋顶空调外机 rooftop AC unit"}
     third = heat(f"demo-{run_id}-4", 63.5, at=frame(3), **roof)
-    gap = {"lon": GAP_POINT[0], "lat": GAP_POINT[1]}
+    # a roadside camera between villages: its frames share a device id, so they keep their order
+    gap = {"device": "tc-gap-01", "lon": GAP_POINT[0], "lat": GAP_POINT[1]}
     steps = [
         ("normal reading 36.5 °C: nothing happens", heat(f"demo-{run_id}-1", 36.5, at=frame(0), **roof)),
         ("61.2 and 62.8 °C: hot, but not yet for three frames", heat(f"demo-{run_id}-2", 61.2, at=frame(1), **roof)),
@@ -69,7 +70,7 @@ def inbox_pages(port: int) -> list[dict]:
         return json.loads(response.read())
 
 
-def play(settings: Settings, district: DistrictConfig, *, say=print, wait_s: float = 60) -> list[dict]:
+def play(settings: Settings, district: DistrictConfig, *, say=print, wait_s: float = 90) -> list[dict]:
     run_id = uuid.uuid4().hex[:6]
     messages = scenario(run_id, datetime.now(timezone.utc))
     say("\nplaying the demo scenario:")
