@@ -168,7 +168,8 @@ async def incidents(request: web.Request) -> web.Response:
     return reply({"incidents": found, "scope": scope.describe()})
 
 
-def _detail(incident_id: str, scope: Scope, *, session) -> Optional[dict]:
+def _visible(incident_id: str, scope: Scope, *, session):
+    """(row, its departments) when the incident exists and the scope may see it, else None."""
     row = find_incident(incident_id, session=session)
     if row is None:
         return None
@@ -176,6 +177,14 @@ def _detail(incident_id: str, scope: Scope, *, session) -> Optional[dict]:
     if not can_see(scope, district=row.district, township=row.township, village=row.village, grid_id=row.grid_id,
                    departments=[d.department for d in departments]):
         return None
+    return row, departments
+
+
+def _detail(incident_id: str, scope: Scope, *, session) -> Optional[dict]:
+    found = _visible(incident_id, scope, session=session)
+    if found is None:
+        return None
+    row, departments = found
     return {**incident_json(row),
             "timeline": [{"seq": s.seq, "kind": s.kind, "status": s.status, "tier": s.tier, "at": s.at.isoformat(),
                           "actor": s.actor, "detail": s.detail, "department": s.department, "late_s": s.late_s}
@@ -201,16 +210,6 @@ COMMAND_FIELDS = {"reason": str, "department": str, "score": int, "comment": str
                   "to_person": str, "minutes": float}
 
 
-def _visible_row(incident_id: str, scope: Scope, *, session):
-    row = find_incident(incident_id, session=session)
-    if row is None:
-        return None
-    departments = [d.department for d in list_departments(incident_id, session=session)]
-    seen = can_see(scope, district=row.district, township=row.township, village=row.village,
-                   grid_id=row.grid_id, departments=departments)
-    return row if seen else None
-
-
 async def give_command(request: web.Request) -> web.Response:
     """One command about one incident, by the token's person; the outcome as the incident stage decided."""
     from gridalert.commanding import NoSuchIncident, incident_command, wait_for_outcome
@@ -233,7 +232,7 @@ async def give_command(request: web.Request) -> web.Response:
             except (TypeError, ValueError):
                 return problem(400, f"{name}: {body[name]!r} is not a {kind.__name__}")
     action = body["action"]
-    if await blocking(api.read, _visible_row, incident_id, scope) is None:
+    if await blocking(api.read, _visible, incident_id, scope) is None:
         return problem(404, f"no incident {incident_id} in your area")
     refused = refusal(scope, action, fields.get("department"))
     if refused:
@@ -307,6 +306,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 def _map(api: Api, scope: Scope, *, session) -> dict:
     open_by_grid = open_incidents_by_grid(session=session)
+    dispatched_to_it = ({i.id for i in search_incidents(session=session, department=scope.name, limit=None)}
+                        if scope.kind == "department" else set())
     features = []
     for feature in api.grid_features:
         props = feature.get("properties") or {}
@@ -315,7 +316,7 @@ def _map(api: Api, scope: Scope, *, session) -> dict:
         if scope.kind != "department" and not can_see(scope, **place):
             continue
         mine = [i for i in open_by_grid.get(props.get("grid_id"), [])
-                if scope.kind != "department" or can_see(scope, **place, departments=_departments(i, session))]
+                if scope.kind != "department" or i.id in dispatched_to_it]
         worst = max(mine, key=lambda i: SEVERITY_RANK.get(i.severity, -1), default=None)
         features.append({"type": "Feature", "geometry": feature.get("geometry"), "properties": {
             **props, "open": len(mine), "worst_severity": worst.severity if worst else None,
@@ -324,10 +325,6 @@ def _map(api: Api, scope: Scope, *, session) -> dict:
     unassigned = [i for i in open_by_grid.get(None, []) if scope.kind == "district"]
     return {"type": "FeatureCollection", "features": features,
             "unassigned": [incident_json(i) for i in unassigned], "scope": scope.describe()}
-
-
-def _departments(incident_row, session) -> list[str]:
-    return [d.department for d in list_departments(incident_row.id, session=session)]
 
 
 async def grid_map(request: web.Request) -> web.Response:

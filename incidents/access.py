@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from gridalert.config.model import Person
+from gridalert.incidents.routing import AREA_ROLE_TIER
 
-AREA_ROLES = {"district_duty": "district", "district_leader": "district", "township_duty": "township",
-              "village_secretary": "village", "grid_head": "grid", "grid_worker": "grid"}
+# the tier roles of routing (grid head, village secretary, …; not unit heads: units are not on
+# incidents yet), plus those who share their areas
+AREA_ROLES = {**{role: tier for role, tier in AREA_ROLE_TIER.items() if tier != "unit"},
+              "district_leader": "district", "grid_worker": "grid"}
 FIELD_ACTIONS = ("accept", "on_scene", "resolve", "return", "escalate", "silence")
 DEPARTMENT_ACTIONS = ("accept", "on_scene", "resolve", "return")
 CENTRE_ONLY = ("rate",)

@@ -94,7 +94,7 @@ def search_incidents(*, session: Session, status: Optional[str] = None, event_ty
                      tier: Optional[str] = None, district: Optional[str] = None, township: Optional[str] = None,
                      village: Optional[str] = None, grid_id: Optional[str] = None, department: Optional[str] = None,
                      since: Optional[datetime] = None, until: Optional[datetime] = None,
-                     updated_after: Optional[datetime] = None, limit: int = 100) -> list[Incident]:
+                     updated_after: Optional[datetime] = None, limit: Optional[int] = 100) -> list[Incident]:
     """Incidents matching every filter given (opened in ``[since, until)``, changed after
     ``updated_after``), newest opened first.
 

@@ -170,6 +170,8 @@ def test_the_map_colours_each_grid_by_its_worst_open_incident(world):
     assert grids["GSH-JHY-01-01"]["open"] == 0 and grids["GSH-JHY-01-01"]["worst_severity"] is None
     township = call(app, "GET", "/api/map", tokens["td-JHY"])[1]
     assert {f["properties"]["township"] for f in township["features"]} == {"金华园街道"}
+    fire = {f["properties"]["grid_id"]: f["properties"]["open"] for f in call(app, "GET", "/api/map", tokens["fire-GSH-1"])[1]["features"]}
+    assert fire["GSH-ZC-03-01"] == 1 and fire["GSH-JHY-01-03"] == 0  # only what was dispatched to fire
 
 
 def test_key_figures_are_for_the_centre_and_townships(world):
