@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, description="partitions of every gridalert topic")
     broker_port: int = Field(default=0, ge=0, le=65535, description="embedded broker port; 0 picks one")
     inbox_port: int = Field(default=8025, ge=0, le=65535, description="port of the demo inbox")
-    web_port: int = Field(default=8030, ge=0, le=65535, description="port of the accept-link web app")
+    web_port: int = Field(default=8030, ge=0, le=65535, description="port of the web app: dashboard, API, Open311, accept links")
     public_url: Optional[str] = Field(default=None, description="base URL of the web app as phones reach it")
     link_secret: Optional[SecretStr] = Field(default=None, description="HMAC key of accept links")
     link_margin_s: float = Field(default=1800.0, ge=0, description="accept links expire this long after the step's deadline")

@@ -99,6 +99,8 @@ def play(settings: Settings, district: DistrictConfig, *, say=print, wait_s: flo
         say(f"  (expected {expected} within {wait_s:.0f} s; see {settings.data_dir / 'worker.log'})")
     say(f"\nwhere to look:\n"
         f"  pages per person:   http://127.0.0.1:{settings.inbox_port}/\n"
+        f"  dashboard:          http://127.0.0.1:{settings.web_port}/   (sign in with a token from "
+        f"`gridalert token create --person dd-GSH-1`)\n"
         f"  incidents:          gridalert incidents   (GRIDALERT_DATABASE_URL={settings.effective_database_url})\n"
         f"  one timeline:       gridalert incidents <INCIDENT-ID>\n"
         f"  send your own:      GRIDALERT_BROKER={settings.broker} gridalert send events.json\n")
