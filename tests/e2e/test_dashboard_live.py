@@ -75,7 +75,8 @@ def test_an_alarm_appears_live_and_is_accepted_from_the_dashboard(pipeline, sess
             assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
             assert "null" not in page.locator("#detail-body").inner_text()  # no absent section shown as "null"
 
-            page.locator('#detail-body button[data-action="accept"]').scroll_into_view_if_needed()
+            # One step in the page: the stream may redraw the detail between finding a button and scrolling to it.
+            page.evaluate("document.querySelector('#detail-body button[data-action=\"accept\"]')?.scrollIntoView()")
             shot = os.environ.get("GRIDALERT_DASHBOARD_SCREENSHOT") or str(tmp_path / "dashboard.png")
             page.screenshot(path=shot, full_page=True)
             assert Path(shot).stat().st_size > 50_000
