@@ -7,7 +7,7 @@ directory says *what* the district is (grids, roster, policies, devices).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".gridalert"), description="SQLite file and process logs")
     app_id: str = Field(default="gridalert", description="Faust app id: consumer group and table prefix")
     partitions: int = Field(default=4, ge=1, description="partitions of every gridalert topic")
+    embedded_broker: Literal["tansu", "kafka"] = Field(
+        default="tansu", description="broker `gridalert run` starts when no GRIDALERT_BROKER is set: tansu "
+        "(in memory; Faust and kafka-python clients) or kafka (Apache Kafka from Maven Central, kept in "
+        "DATA_DIR; every Kafka client, librdkafka too; needs Java 17 and Maven)")
     broker_port: int = Field(default=0, ge=0, le=65535, description="embedded broker port; 0 picks one")
     inbox_port: int = Field(default=8025, ge=0, le=65535, description="port of the demo inbox")
     web_port: int = Field(default=8030, ge=0, le=65535, description="port of the web app: dashboard, API, Open311, accept links")

@@ -89,13 +89,27 @@ def _serve(settings: Settings, *, inbox: bool, web: bool = True, then=None) -> N
         typer.echo("stopped")
 
 
+EmbeddedBrokerOption = typer.Option(
+    None, "--embedded-broker", help="tansu (default: in memory, Faust/kafka-python clients) or kafka (Apache Kafka "
+    "from Maven Central, kept in the data directory, serves librdkafka clients such as kcat too; needs Java and Maven)")
+
+
+def _with_embedded_broker(settings: Settings, kind: Optional[str]) -> Settings:
+    if kind is None:
+        return settings
+    if kind not in ("tansu", "kafka"):
+        raise fail(f"--embedded-broker must be tansu or kafka, not {kind!r}", EXIT_CONFIG)
+    return settings.model_copy(update={"embedded_broker": kind})
+
+
 @app.command()
 def run(config: Optional[Path] = ConfigOption,
         broker_port: Optional[int] = typer.Option(None, help="fixed port for the embedded broker"),
+        embedded_broker: Optional[str] = EmbeddedBrokerOption,
         inbox: bool = typer.Option(True, help="start the local inbox that shows the sample roster's pages"),
         web: bool = typer.Option(True, help="start the web app that serves the pages' accept links")) -> None:
     """Run everything: the broker (embedded unless GRIDALERT_BROKER is set), worker, database, inbox, web app."""
-    settings = settings_for(config)
+    settings = _with_embedded_broker(settings_for(config), embedded_broker)
     if broker_port is not None:
         settings = settings.model_copy(update={"broker_port": broker_port})
     load(settings)
@@ -103,11 +117,11 @@ def run(config: Optional[Path] = ConfigOption,
 
 
 @app.command()
-def demo(config: Optional[Path] = ConfigOption) -> None:
+def demo(config: Optional[Path] = ConfigOption, embedded_broker: Optional[str] = EmbeddedBrokerOption) -> None:
     """Run everything and play the 02:15 heat-alarm scenario into it; shows who was paged."""
     from gridalert.demo import play
 
-    settings = settings_for(config)
+    settings = _with_embedded_broker(settings_for(config), embedded_broker)
     district = load(settings)
     _serve(settings, inbox=True, then=lambda runner: play(runner.settings, district))
 

@@ -1,4 +1,4 @@
-"""``gridalert run``: broker (embedded unless configured), database, inbox, web app and worker, as processes.
+"""``gridalert run``: broker (embedded unless configured: Tansu, or Apache Kafka on request), database, inbox, web app and worker, as processes.
 
 Each part is a real child process in its own session, so Ctrl-C reaches only the runner, which
 then stops the worker first (it commits and leaves its group), then the web app, the inbox and
@@ -21,6 +21,7 @@ from typing import Callable, Optional
 from gridalert.config.secret import link_secret
 from gridalert.config.settings import Settings
 from gridalert.store import upgrade
+from gridalert.streams.apache_kafka import ApacheKafka, version as kafka_version
 from gridalert.streams.broker import (Broker, EmbeddedBroker, ExternalBroker, detach_and_die_with_parent,
                                       ensure_topics, wait_for_port)
 from gridalert.streams.topics import ALL
@@ -65,11 +66,18 @@ class Runner:
         if settings.broker:
             self.broker = ExternalBroker(settings.broker)
             self.say(f"broker: {settings.broker} (external cluster)")
+        elif settings.embedded_broker == "kafka":
+            self.broker = ApacheKafka(self.data_dir / "kafka", settings.broker_port,
+                                      log_file=self.data_dir / "broker.log", say=self.say)
+            self.broker.start()
+            self.say(f"broker: Apache Kafka {kafka_version()} listening on {self.broker.url.removeprefix('kafka://')} "
+                     f"(kept in {self.data_dir / 'kafka'}; serves every Kafka client, librdkafka too)")
         else:
             self.broker = EmbeddedBroker(settings.broker_port, log_file=self.data_dir / "broker.log")
             self.broker.start()
             self.say(f"broker: embedded Tansu listening on {self.broker.url.removeprefix('kafka://')} "
-                     "(memory only; serves Faust/aiokafka and kafka-python clients, not librdkafka)")
+                     "(memory only; serves Faust/aiokafka and kafka-python clients, not librdkafka: "
+                     "--embedded-broker kafka serves those)")
         settings = settings.model_copy(update={"broker": self.broker.url})
         self.settings = settings
         ensure_topics(settings.bootstrap_servers, ALL, settings.partitions)

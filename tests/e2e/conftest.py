@@ -1,9 +1,10 @@
 """End-to-end fixtures: a real broker process, a real worker process, a real database, real receivers.
 
-Each test module gets its own broker (the embedded Tansu, memory only, so modules never see each
-other's events), its own configuration directory whose roster points every person's channel at
-a loopback HTTP receiver, and its own database: SQLite always, PostgreSQL too when
-``GRIDALERT_TEST_DATABASE_URL`` is set (the module then runs once per database).
+Each test module gets its own broker, its own configuration directory whose roster points every
+person's channel at a loopback HTTP receiver, and its own database. A module runs once per stack:
+the embedded Tansu broker (memory only) with SQLite always, and with PostgreSQL too when
+``GRIDALERT_TEST_DATABASE_URL`` is set; and Apache Kafka (a fresh single-node KRaft broker, with
+PostgreSQL when there is one) when ``GRIDALERT_TEST_KAFKA`` is set, as ``.ci/run`` does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -23,7 +24,8 @@ import pytest
 from gridalert.config.loader import load_config
 from gridalert.store import make_engine, make_sessionmaker
 from gridalert.runner import READY_MARK, tail
-from gridalert.streams.broker import EmbeddedBroker, free_port, detach_and_die_with_parent, ensure_topics
+from gridalert.streams.apache_kafka import ApacheKafka
+from gridalert.streams.broker import Broker, EmbeddedBroker, free_port, detach_and_die_with_parent, ensure_topics
 from gridalert.streams.topics import ALL
 from tests.conftest import DATABASE_KINDS, TEST_DATABASE_ENV
 from tests.support.configs import copy_sample, edit_yaml
@@ -120,9 +122,42 @@ def receiver(module_database_url):
         yield receiver
 
 
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def module_database_url(request, tmp_path_factory):
-    if request.param == "sqlite":
+TEST_KAFKA_ENV = "GRIDALERT_TEST_KAFKA"
+
+
+@dataclass(frozen=True)
+class Stack:
+    broker: str    # "tansu" (embedded) or "kafka" (Apache Kafka)
+    database: str  # one of DATABASE_KINDS
+
+    def __str__(self) -> str:
+        return self.database if self.broker == "tansu" else f"{self.broker}-{self.database}"
+
+
+def stacks() -> list[Stack]:
+    embedded = [Stack("tansu", kind) for kind in DATABASE_KINDS]
+    if not os.environ.get(TEST_KAFKA_ENV):
+        return embedded
+    return embedded + [Stack("kafka", DATABASE_KINDS[-1])]  # production's pair: PostgreSQL when there is one
+
+
+def start_broker(stack: Stack, base: Path) -> Broker:
+    if stack.broker == "kafka":
+        broker = ApacheKafka(base / "kafka", log_file=base / "broker.log")
+    else:
+        broker = EmbeddedBroker(log_file=base / "broker.log")
+    broker.start()
+    return broker
+
+
+@pytest.fixture(scope="module", params=stacks(), ids=str)
+def stack(request) -> Stack:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def module_database_url(stack, tmp_path_factory):
+    if stack.database == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'gridalert.db'}"
         return
     from tests.support.postgres import fresh_database
@@ -133,13 +168,14 @@ def module_database_url(request, tmp_path_factory):
 
 @dataclass
 class Pipeline:
-    broker: EmbeddedBroker
+    broker: Broker
     bootstrap: list[str]
     receiver: Receiver
     config_dir: Path
     database_url: str
     worker: Worker
     base: Path
+    extra_workers: list[Worker] = field(default_factory=list)
 
     def restart_worker(self, *, kill: bool) -> Worker:
         """SIGKILL (or stop) the worker and start a new one in its place, with the same group."""
@@ -152,14 +188,16 @@ class Pipeline:
         return self.worker
 
     def add_worker(self) -> Worker:
-        return start_worker(self.worker.env, self.base / f"worker-{uuid.uuid4().hex[:6]}.log")
+        """Another worker in the same group (stopped with the pipeline if the test does not)."""
+        worker = start_worker(self.worker.env, self.base / f"worker-{uuid.uuid4().hex[:6]}.log")
+        self.extra_workers.append(worker)
+        return worker
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, module_database_url, policies_change, roster_change, receiver):
+def pipeline(tmp_path_factory, stack, module_database_url, policies_change, roster_change, receiver):
     base = tmp_path_factory.mktemp("pipeline")
-    broker = EmbeddedBroker(log_file=base / "broker.log")
-    broker.start()
+    broker = start_broker(stack, base)
     bootstrap = [broker.url.removeprefix("kafka://")]
     config_dir = write_config(base / "config", receiver, policies_change, roster_change)
     env = {**os.environ,
@@ -175,6 +213,8 @@ def pipeline(tmp_path_factory, module_database_url, policies_change, roster_chan
         pipeline = Pipeline(broker, bootstrap, receiver, config_dir, module_database_url, worker, base)
         yield pipeline
     finally:
+        for extra in pipeline.extra_workers:
+            extra.stop()
         pipeline.worker.stop()
         broker.stop()
 
