@@ -42,7 +42,7 @@ from gridalert.notifiers import AppriseChannel, SendResult, channel_name, delive
 from gridalert.notifiers.links import LinkMaker
 from gridalert.notifiers.messages import with_accept_link
 from gridalert.notifiers.schedule import (IMMEDIATE, Rule, advance, attempt_id, begin, deputy_needed, failover,
-                                          fire, sent_key, stop, stops)
+                                          fire, retry_channels, sent_key, stop, stops)
 from gridalert.streams import topics as names
 from gridalert.streams.app import Stage
 from gridalert.streams.cloudevents import Rejected
@@ -134,22 +134,24 @@ def register(stage: Stage) -> None:
                                           on_attempt=report)
             return result.ok
 
-    async def page_deputy(plan: PersonPage, person: Person) -> None:
+    async def page_deputy(plan: PersonPage, person: Person) -> bool:
+        """True when the deputy got the page."""
         deputy = config.person(person.deputy) if person.deputy else None
         if deputy is None:
             log.warning("%s could not be reached for %s and has no deputy on the roster", person.id, plan.order_id)
-            return
+            return False
         for index, url in enumerate(deputy.channels):
             if await page_channel(plan, deputy.id, url, index, rule="deputy", cause="deputy", deputy_for=person.id):
-                return
+                return True
         log.warning("neither %s nor their deputy %s could be reached for %s", person.id, deputy.id, plan.order_id)
+        return False
 
     async def run_plan(partition: int, key: str) -> None:
         """Fire what is due of one person's plan; store how far it got only after the sends."""
         async with plan_locks.hold(key):
             plan = plans.get(key)
-            if plan is None or plan.due is None:
-                return
+            if plan is None or plan.due is None or plan.due > now():
+                return  # nothing due: e.g. a tick that listed the key before the round that moved its deadline
             person = config.person(plan.person_id)
             if person is None:
                 await topics.deliveries.send(key=plan.place.partition_key, value=Delivery(
@@ -173,13 +175,26 @@ def register(stage: Stage) -> None:
                         got.add(index)
                         break
                     failed.add(index)
+            retrying = retry_channels(len(urls), unreached=plan.unreached, sent=sent, firing=firing)
+            for index in retrying:  # nobody was reached last round: every channel again, in order
+                if await page_channel(plan, person.id, urls[index], index, rule=f"retry{plan.unreached}",
+                                      cause="retry"):
+                    got.add(index)
+                    break
+                failed.add(index)
             wants_deputy = firing.deputy or deputy_needed(len(urls), sent=sent | got, failed=failed)
             deputy_now = wants_deputy and not plan.deputy_paged
-            if deputy_now:
-                await page_deputy(plan, person)
-            elif firing.channels and not got and not sent:
-                log.warning("could not page %s for %s on any channel", person.id, plan.order_id)
-            plans.apply(partition, key, lambda s: (advance(s, firing, deputy_paged=deputy_now), []))
+            deputy_reached = await page_deputy(plan, person) if deputy_now else False
+            tried = bool(firing.channels or retrying or deputy_now)
+            reached = bool(got) or deputy_reached
+            retry_at = None
+            if tried and not reached and not sent:
+                if paging.unreached_retry_s > 0:
+                    retry_at = now() + timedelta(seconds=paging.unreached_retry_s)
+                log.warning("could not page %s for %s on any channel%s", person.id, plan.order_id,
+                            f"; trying again at {retry_at.isoformat(timespec='seconds')}" if retry_at else "")
+            plans.apply(partition, key, lambda s: (advance(s, firing, deputy_paged=deputy_now, reached=reached,
+                                                           retry_at=retry_at), []))
 
     async def start(partition: int, order: DispatchOrder, person_id: str) -> None:
         person = config.person(person_id)

@@ -416,6 +416,9 @@ class Paging(Strict):
     backoff_s: float = Field(default=1.0, ge=0)
     timeout_s: float = Field(default=10.0, gt=0)
     concurrency: int = Field(default=16, ge=1)
+    unreached_retry_s: float = Field(
+        default=30.0, ge=0, description="a person nobody could reach on any channel, nor their deputy, is tried "
+        "again this often until reached or the order ends; 0: give up after one round")
 
 
 class Policies(Strict):

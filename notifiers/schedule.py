@@ -9,6 +9,9 @@ issued, so a replay or a restart computes the same schedule.
   whether the deputy is due, and when the next rule is due.
 - ``failover``: when none of a firing's channels got through, the person's other channels, in
   order; ``deputy_needed``: every channel failed and none ever got through, so the deputy is paged.
+- ``retry_channels``: a person nobody could reach (every channel and the deputy failed: the SMS
+  gateway is down, the phone company's API hangs) is tried again on every channel every
+  ``paging.unreached_retry_s`` until someone is reached or the order ends: never given up on.
 - ``stops``: whether an incident step (accepted, a department accepted, resolved, closed) ends
   an order's remaining rules.
 - ``sent_key`` / ``attempt_id``: the idempotency key of a page on one channel, and the id of one
@@ -123,8 +126,14 @@ def begin(state: Optional[PersonPage], order: DispatchOrder, person_id: str,
                       accept_by=order.accept_by)
 
 
-def advance(state: Optional[PersonPage], firing: Firing, *, deputy_paged: bool) -> Optional[PersonPage]:
-    """The plan after a firing: rules never fire twice, a stopped plan stays stopped."""
+def advance(state: Optional[PersonPage], firing: Firing, *, deputy_paged: bool,
+            reached: bool = False, retry_at: Optional[datetime] = None) -> Optional[PersonPage]:
+    """The plan after a round: rules never fire twice, a stopped plan stays stopped.
+
+    ``reached``: the round got a page through (to the person or their deputy). ``retry_at``: the
+    round reached nobody and the person has never been reached, so the plan comes back then to
+    try every channel again (``unreached`` counts such rounds), unless a rule is due sooner.
+    """
     if state is None:
         return None
     next_rule = max(state.next_rule, firing.next_rule)
@@ -135,7 +144,20 @@ def advance(state: Optional[PersonPage], firing: Firing, *, deputy_paged: bool) 
         due = state.due  # a firing older than the stored plan: the newer one set the deadline
     else:
         due = None if firing.next_due_s is None else state.start + timedelta(seconds=firing.next_due_s)
-    return state.derive(next_rule=next_rule, due=due, deputy_paged=state.deputy_paged or deputy_paged)
+    unreached = 0 if reached else state.unreached
+    if retry_at is not None and not reached and state.stopped is None:
+        unreached += 1
+        due = retry_at if due is None else min(due, retry_at)
+    return state.derive(next_rule=next_rule, due=due, deputy_paged=state.deputy_paged or deputy_paged,
+                        unreached=unreached)
+
+
+def retry_channels(n_channels: int, *, unreached: int, sent: AbstractSet[int], firing: Firing) -> tuple[int, ...]:
+    """The channels of a retry round: after a round that reached nobody, when no rule fires now and
+    nothing ever got through, every channel again, in order (the first that gets through ends it)."""
+    if unreached == 0 or firing.channels or sent:
+        return ()
+    return tuple(range(n_channels))
 
 
 def stop(state: Optional[PersonPage], reason: str) -> Optional[PersonPage]:

@@ -302,11 +302,12 @@ class Delivery(faust.Record, **RECORD_OPTIONS):
     """One attempt at paging one person on one channel, and its result (topic ``gridalert.deliveries``).
 
     ``sent_key`` is ``<incident_id>:<step>:<person_id>:<channel>``, the sent-log key; ``id`` is
-    ``<sent_key>:<rule>:<attempt>`` (``rule`` is the person's rule index, or ``deputy``), so every
-    attempt is its own record and row. ``attempts`` is this attempt's number on that channel in that
-    firing (1 for the first). ``cause``: ``rule`` (a notification rule, or the first channel of a
-    person without rules), ``failover`` (the channels before it failed), ``deputy`` (paged for
-    ``deputy_for``), ``reply`` (a citizen reporter told the outcome).
+    ``<sent_key>:<rule>:<attempt>`` (``rule`` is the person's rule index, ``deputy``, or ``retry<n>``
+    for the n-th round after nobody was reached), so every attempt is its own record and row.
+    ``attempts`` is this attempt's number on that channel in that firing (1 for the first).
+    ``cause``: ``rule`` (a notification rule, or the first channel of a person without rules),
+    ``failover`` (the channels before it failed), ``deputy`` (paged for ``deputy_for``), ``retry``
+    (a later round: nobody was reached before), ``reply`` (a citizen reporter told the outcome).
     ``channel`` is the channel's name (scheme and position), never the URL with its secrets.
     """
 
@@ -333,6 +334,8 @@ class PersonPage(faust.Record, **RECORD_OPTIONS):
     ``start`` is the order's issue time: rules count from it. ``next_rule`` is the first rule not
     yet fired; ``due`` when it fires (None: nothing left). ``stopped`` says why no more rules fire
     (the incident was accepted, resolved …). ``deputy_paged``: the deputy is paged once at most.
+    ``unreached``: consecutive rounds that reached nobody; while it is above 0 the plan is due
+    again ``paging.unreached_retry_s`` later.
     """
 
     order_id: str
@@ -349,6 +352,7 @@ class PersonPage(faust.Record, **RECORD_OPTIONS):
     department: Optional[str] = None
     stopped: Optional[str] = None
     accept_by: Optional[datetime] = None  # the order's deadline: the accept link expires after it
+    unreached: int = 0  # rounds in a row that reached nobody: the plan retries until one does
 
 
 class DeadLetter(faust.Record, **RECORD_OPTIONS):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
 
-from gridalert.store import get_timeline, list_incidents
+from gridalert.store import get_timeline, list_deliveries, list_incidents
 from gridalert.streams.topics import INCIDENTS
 from tests.support.pipeline import alarm_in, chain_of, gridalert_command
 from tests.support.waiting import wait_until
@@ -36,6 +36,7 @@ class Script:
     district: object
     alarms: dict[str, dict] = field(default_factory=dict)  # grid → the event sent
     accepted: list[str] = field(default_factory=list)
+    status: dict[str, str] = field(default_factory=dict)  # grid → its status at the end, if not the default
 
     @property
     def sessions(self):
@@ -45,6 +46,11 @@ class Script:
         for grid in grids:
             assert grid not in self.alarms, f"{grid}: one alarm per grid in the script"
             self.alarms[grid] = alarm_in(self.pipeline, grid)
+
+    def sent(self, grid: str, event: dict) -> None:
+        """An alarm for ``grid`` that reached the broker some other way (the CLI, the API)."""
+        assert grid not in self.alarms, f"{grid}: one alarm per grid in the script"
+        self.alarms[grid] = event
 
     def incident_of(self, grid: str, *, timeout_s: float = 90):
         event_id = self.alarms[grid]["id"]
@@ -79,16 +85,20 @@ class Script:
         return expected
 
     def settle(self, *, timeout_s: float = 240) -> None:
-        """Wait until every incident reached its end state: accepted, or paged at the township."""
-        for grid in self.alarms:
-            incident = self.incident_of(grid, timeout_s=timeout_s)
-            if grid in self.accepted:
-                continue
-            township = chain_of(self.district, grid)[2]
-            wait_until(lambda: self.pages(township, incident.id), timeout_s=timeout_s,
-                       what=f"{grid}'s climb to the township duty {township}")
+        """Wait until every expected page arrived, its delivery is in the database and the
+        projection caught up with the log; what arrives twice shows in the counts after."""
+        for incident_id, persons in self.expected_pages().items():
+            for person in persons:
+                wait_until(lambda: self.pages(person, incident_id), timeout_s=timeout_s,
+                           what=f"{person}'s page for {incident_id}")
+                wait_until(lambda: self.delivered(person, incident_id), timeout_s=timeout_s,
+                           what=f"the delivery to {person} for {incident_id} in the database")
         wait_until(lambda: projection_matches_log(self.pipeline) is None, timeout_s=timeout_s,
                    what="the database projection to catch up with the incident log")
+
+    def delivered(self, person: str, incident_id: str) -> bool:
+        with self.sessions() as session:
+            return any(d.ok and d.person_id == person for d in list_deliveries(incident_id, session=session))
 
     def assert_invariants(self) -> None:
         self.settle()
@@ -112,7 +122,9 @@ class Script:
             climbs = [s.tier for s in steps if s.kind == "escalated"]
             if grid in self.accepted:
                 assert climbs == [], f"{grid}: accepted, yet it climbed to {climbs}"
-                assert incident.status == "accepted", f"{grid}: {incident.status}"
+                assert incident.status == self.status.get(grid, "accepted"), f"{grid}: {incident.status}"
+                kinds = Counter(s.kind for s in steps)
+                assert kinds["accepted"] == 1 and all(n == 1 for n in kinds.values()), f"{grid}: steps {kinds}"
             else:
                 assert climbs == ["village", "township"], f"{grid}: climbs {climbs}"
         assert projection_matches_log(self.pipeline) is None

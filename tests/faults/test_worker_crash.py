@@ -10,7 +10,7 @@ import pytest
 
 from tests.faults.script import ACCEPTED, CLIMBING, Script
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def test_a_worker_killed_mid_stream_and_restarted_loses_and_repeats_nothing(pipeline, district):

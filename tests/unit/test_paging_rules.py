@@ -14,7 +14,7 @@ from gridalert.config import ConfigErrors, SAMPLE_CONFIG_DIR
 from gridalert.config.loader import load_config
 from gridalert.notifiers import SendResult, deliver
 from gridalert.notifiers.schedule import (IMMEDIATE, Firing, Rule, advance, attempt_id, begin, deputy_needed,
-                                          failover, fire, sent_key, stop, stops)
+                                          failover, fire, retry_channels, sent_key, stop, stops)
 from gridalert.streams.records import DispatchOrder, Place
 
 # WeCom at once, SMS after 2 minutes, the deputy after 5 (the example of docs/paging.md)
@@ -125,6 +125,36 @@ def test_a_stopped_plan_has_no_deadline_and_stays_stopped():
     after = advance(plan, Firing((0,), (0,), False, 1, 120), deputy_paged=True)
     assert (after.due, after.stopped, after.deputy_paged) == (None, "accepted by gh-1", True)
     assert stop(after, "closed by x").stopped == "accepted by gh-1"
+
+
+def test_a_round_that_reached_nobody_comes_back_to_try_every_channel_again():
+    plan = begin(None, order(), "gh-1", IMMEDIATE)
+    first = fire(IMMEDIATE, elapsed_s=0, next_rule=0, sent=set(), accepted=False)
+    retry_at = T0 + timedelta(seconds=30)
+    unreached = advance(plan, first, deputy_paged=True, retry_at=retry_at)
+    assert (unreached.due, unreached.unreached) == (retry_at, 1)  # not given up on: no rule is left
+    later = fire(IMMEDIATE, elapsed_s=30, next_rule=unreached.next_rule, sent=set(), accepted=False)
+    assert later.channels == () and retry_channels(2, unreached=1, sent=set(), firing=later) == (0, 1)
+    again = advance(unreached, later, deputy_paged=False, retry_at=T0 + timedelta(seconds=60))
+    assert (again.due, again.unreached) == (T0 + timedelta(seconds=60), 2)
+    reached = advance(again, later, deputy_paged=False, reached=True)
+    assert (reached.due, reached.unreached) == (None, 0)  # got through: nothing more to do
+
+
+def test_a_retry_never_postpones_a_rule_that_is_due_sooner_nor_revives_a_stopped_plan():
+    plan = begin(None, order(), "gh-1", WECOM_SMS_DEPUTY)  # SMS rule at 120 s
+    first = fire(WECOM_SMS_DEPUTY, elapsed_s=0, next_rule=0, sent=set(), accepted=False)
+    assert advance(plan, first, deputy_paged=False, retry_at=T0 + timedelta(seconds=300)).due == T0 + timedelta(seconds=120)
+    stopped = stop(plan, "accepted by gh-1")
+    assert advance(stopped, first, deputy_paged=False, retry_at=T0 + timedelta(seconds=30)).due is None
+
+
+def test_no_retry_round_once_a_channel_got_through_or_while_a_rule_fires():
+    firing = fire(IMMEDIATE, elapsed_s=0, next_rule=0, sent=set(), accepted=False)
+    idle = fire(IMMEDIATE, elapsed_s=60, next_rule=1, sent=set(), accepted=False)
+    assert retry_channels(2, unreached=0, sent=set(), firing=idle) == ()  # the last round reached someone
+    assert retry_channels(2, unreached=1, sent={1}, firing=idle) == ()  # a channel got through before
+    assert retry_channels(2, unreached=1, sent=set(), firing=firing) == ()  # the rule's own round pages now
 
 
 # --- sent-log keys and attempt ids ----------------------------------------------------------------------
