@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Optional
@@ -12,7 +13,7 @@ import pytest
 from gridalert import metrics
 from gridalert.agents.boundary import guard, ids_of
 from gridalert.streams.cloudevents import Rejected
-from gridalert.streams.ops import not_ready
+from gridalert.streams.ops import broker_unreachable, not_ready
 from gridalert.streams.records import Deadline, IncidentState, TIERS
 from tests.support.district import T0, alarm, book
 
@@ -167,3 +168,14 @@ def test_ids_of_names_the_incident_and_the_event_a_message_is_about():
 
     assert ids_of(Step("INC-1", "ev-9")) == {"incident_id": "INC-1", "event_id": "ev-9"}
     assert ids_of(b"raw bytes") == {}
+
+
+def test_the_broker_check_says_which_servers_did_not_answer():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, not listening: connections are refused
+        reason = asyncio.run(broker_unreachable([f"127.0.0.1:{port}"], timeout_s=1))
+    assert reason.startswith(f"broker unreachable: 127.0.0.1:{port} (")
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        servers = [f"127.0.0.1:{port}", f"127.0.0.1:{listening.getsockname()[1]}"]
+        assert asyncio.run(broker_unreachable(servers)) is None, "one broker answering is enough"
