@@ -3,6 +3,10 @@
 If an agent raises, Faust acks the message and never processes it again; so every agent wraps
 each message in ``guard``: a ``Rejected`` input is dead-lettered with its reason, any other error
 is logged with its traceback and dead-lettered too. The worker never stops on input.
+
+``guard`` is also where every stage is measured (``gridalert.metrics``: messages in, out and
+dead-lettered, seconds per message) and where log lines learn which event or incident they
+are about (``gridalert.logs.about``).
 """
 
 from __future__ import annotations
@@ -10,13 +14,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import time
 from datetime import datetime, timezone
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import faust
 
+from gridalert import metrics
+from gridalert.logs import about
 from gridalert.streams.cloudevents import Rejected, normalise_headers
-from gridalert.streams.records import DeadLetter
+from gridalert.streams.records import Alarm, DeadLetter, LocatedEvent, ValidEvent
 
 log = logging.getLogger("gridalert.agents")
 
@@ -49,20 +56,52 @@ def dead_letter_for(event: faust.EventT, stage: str, reason: str) -> DeadLetter:
     )
 
 
+def ids_of(value: Any) -> dict[str, str]:
+    """The incident and event a message is about, for its log lines (none for raw bytes)."""
+    ids = {}
+    if isinstance(getattr(value, "incident_id", None), str):
+        ids["incident_id"] = value.incident_id
+    if isinstance(value, ValidEvent):
+        ids["event_id"] = value.id
+    elif isinstance(value, (LocatedEvent, Alarm)):
+        ids["event_id"] = value.event.id
+    elif isinstance(getattr(value, "source_event_id", None), str):
+        ids["event_id"] = value.source_event_id
+    return ids
+
+
+def measured(event: faust.EventT, stage: str, started: float, *, dead_lettered: BaseException | None) -> None:
+    """Count one message a stage finished (or dead-lettered) and how long it took."""
+    if dead_lettered is None:
+        metrics.EVENTS_OUT.labels(stage).inc()
+    else:
+        metrics.DEAD_LETTERS.labels(stage, metrics.reason_class(dead_lettered)).inc()
+    metrics.STAGE_SECONDS.labels(stage).observe(time.perf_counter() - started)
+    written = event.message.timestamp
+    if written:
+        metrics.STAGE_DELAY.labels(stage).observe(max(0.0, time.time() - written))
+
+
 @contextlib.asynccontextmanager
 async def guard(event: faust.EventT, stage: str, dead_letters: faust.TopicT) -> AsyncIterator[None]:
     """Run one message's work; on failure dead-letter it with the reason and carry on."""
-    try:
-        yield
-    except Rejected as exc:
-        log.info("%s: dead-lettered %s[%s]@%s: %s", stage, event.message.topic,
-                 event.message.partition, event.message.offset, exc.reason)
-        await dead_letters.send(key=event.message.topic, value=dead_letter_for(event, stage, exc.reason))
-    except Exception as exc:  # noqa: BLE001 - the boundary: nothing escapes, nothing is lost
-        log.exception("%s: failed on %s[%s]@%s", stage, event.message.topic,
-                      event.message.partition, event.message.offset)
-        reason = f"{stage} failed: {type(exc).__name__}: {exc}"
-        await dead_letters.send(key=event.message.topic, value=dead_letter_for(event, stage, reason))
+    metrics.EVENTS_IN.labels(stage).inc()
+    started, failure = time.perf_counter(), None
+    with about(**ids_of(event.value)):
+        try:
+            yield
+        except Rejected as exc:
+            failure = exc
+            log.info("%s: dead-lettered %s[%s]@%s: %s", stage, event.message.topic,
+                     event.message.partition, event.message.offset, exc.reason)
+            await dead_letters.send(key=event.message.topic, value=dead_letter_for(event, stage, exc.reason))
+        except Exception as exc:  # noqa: BLE001 - the boundary: nothing escapes, nothing is lost
+            failure = exc
+            log.exception("%s: failed on %s[%s]@%s", stage, event.message.topic,
+                          event.message.partition, event.message.offset)
+            reason = f"{stage} failed: {type(exc).__name__}: {exc}"
+            await dead_letters.send(key=event.message.topic, value=dead_letter_for(event, stage, reason))
+    measured(event, stage, started, dead_lettered=failure)
 
 
 def now() -> datetime:

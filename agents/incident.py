@@ -43,6 +43,14 @@ def register(stage: Stage) -> None:
     audit = app.topic(names.AUDIT, key_type=str, value_type=PartitionAudit)
     last_audit: dict[int, float] = {}
 
+    def owned_incidents() -> list:
+        """Every incident (open or recently closed) of the partitions this worker owns, not its standbys."""
+        partitions = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == names.ALARMS}
+        states = [grids.get(key) for p in partitions for key in grids.partition_index(p).counts]
+        return [incident for state in states if state is not None for incident in state.incidents.values()]
+
+    stage.owned_incidents = owned_incidents
+
     async def apply(partition: int, key: str, step: Step) -> None:
         for event in grids.apply(partition, key, step, late=lambda e: e.late_s):
             await topics.incidents.send(key=key, value=event)

@@ -33,11 +33,13 @@ import logging
 from datetime import timedelta
 from typing import AsyncIterator, Optional
 
+from gridalert import metrics
 from gridalert.agents.boundary import guard, now
 from gridalert.agents.timers import TimedTable
 from gridalert.config.model import Person
 from gridalert.config.secret import link_secret
 from gridalert.incidents.reply import REPORTER, reply_for
+from gridalert.logs import about
 from gridalert.notifiers import AppriseChannel, SendResult, channel_name, deliver
 from gridalert.notifiers.links import LinkMaker
 from gridalert.notifiers.messages import with_accept_link
@@ -112,6 +114,7 @@ def register(stage: Stage) -> None:
                 return True
 
             async def report(attempt: int, result: SendResult) -> None:
+                metrics.delivery_attempt(name, result.ok, result.retryable)
                 if result.ok:
                     sent_log[key] = name
                 await topics.deliveries.send(key=plan.place.partition_key, value=Delivery(
@@ -128,22 +131,27 @@ def register(stage: Stage) -> None:
             body = with_accept_link(plan.body, links.url(
                 incident_id=plan.incident_id, step=plan.step, person_id=person_id,
                 accept_by=plan.accept_by or plan.start, department=plan.department), config.policies.language)
-            async with limit:
-                result, _ = await deliver(AppriseChannel(url, name, timeout_s=paging.timeout_s), plan.title,
-                                          body, attempts=paging.attempts, backoff_s=paging.backoff_s,
-                                          on_attempt=report)
+            with about(incident_id=plan.incident_id):  # a tick's page has no incident in its context
+                async with limit:
+                    result, _ = await deliver(AppriseChannel(url, name, timeout_s=paging.timeout_s), plan.title,
+                                              body, attempts=paging.attempts, backoff_s=paging.backoff_s,
+                                              on_attempt=report)
+            if not result.ok:
+                metrics.delivery_failed(name)
             return result.ok
 
     async def page_deputy(plan: PersonPage, person: Person) -> bool:
         """True when the deputy got the page."""
         deputy = config.person(person.deputy) if person.deputy else None
         if deputy is None:
-            log.warning("%s could not be reached for %s and has no deputy on the roster", person.id, plan.order_id)
+            log.warning("%s could not be reached for %s and has no deputy on the roster", person.id, plan.order_id,
+                        extra={"incident_id": plan.incident_id})
             return False
         for index, url in enumerate(deputy.channels):
             if await page_channel(plan, deputy.id, url, index, rule="deputy", cause="deputy", deputy_for=person.id):
                 return True
-        log.warning("neither %s nor their deputy %s could be reached for %s", person.id, deputy.id, plan.order_id)
+        log.warning("neither %s nor their deputy %s could be reached for %s", person.id, deputy.id, plan.order_id,
+                    extra={"incident_id": plan.incident_id})
         return False
 
     async def run_plan(partition: int, key: str) -> None:
@@ -192,7 +200,8 @@ def register(stage: Stage) -> None:
                 if paging.unreached_retry_s > 0:
                     retry_at = now() + timedelta(seconds=paging.unreached_retry_s)
                 log.warning("could not page %s for %s on any channel%s", person.id, plan.order_id,
-                            f"; trying again at {retry_at.isoformat(timespec='seconds')}" if retry_at else "")
+                            f"; trying again at {retry_at.isoformat(timespec='seconds')}" if retry_at else "",
+                            extra={"incident_id": plan.incident_id})
             plans.apply(partition, key, lambda s: (advance(s, firing, deputy_paged=deputy_now, reached=reached,
                                                            retry_at=retry_at), []))
 
@@ -250,6 +259,7 @@ def register(stage: Stage) -> None:
                 key = f"{step.incident_id}:{step.seq}:{REPORTER}:{name}"
 
                 async def report(attempt: int, result: SendResult) -> None:
+                    metrics.delivery_attempt(name, result.ok, result.retryable)
                     if result.ok:
                         sent_log[found.sent_key] = name
                     await topics.deliveries.send(key=step.place.partition_key, value=Delivery(
@@ -260,5 +270,8 @@ def register(stage: Stage) -> None:
                     if result.ok:
                         await app.producer.flush()
 
-                await deliver(AppriseChannel(found.url, name, timeout_s=paging.timeout_s), found.title, found.body,
-                              attempts=paging.attempts, backoff_s=paging.backoff_s, on_attempt=report)
+                result, _ = await deliver(AppriseChannel(found.url, name, timeout_s=paging.timeout_s), found.title,
+                                          found.body, attempts=paging.attempts, backoff_s=paging.backoff_s,
+                                          on_attempt=report)
+                if not result.ok:
+                    metrics.delivery_failed(name)

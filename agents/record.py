@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from sqlalchemy.exc import OperationalError
 
+from gridalert import metrics
 from gridalert.agents.boundary import dead_letter_for
 from gridalert.store import make_engine, make_sessionmaker, record_audits, record_deliveries, record_incident_events
 from gridalert.streams import topics as names
@@ -37,9 +38,11 @@ def register(stage: Stage) -> None:
 
     async def project(fn: Callable, events: list, stage_name: str) -> None:
         loop, delay = asyncio.get_running_loop(), 0.5
+        metrics.EVENTS_IN.labels(stage_name).inc(len(events))
         while True:
             try:
                 await loop.run_in_executor(writer, write, fn, [e.value for e in events])
+                metrics.EVENTS_OUT.labels(stage_name).inc(len(events))
                 return
             except OperationalError as exc:
                 log.warning("database unavailable (%s); retrying in %.1f s", exc.orig, delay)
@@ -50,7 +53,9 @@ def register(stage: Stage) -> None:
                 for event in events:
                     try:
                         await loop.run_in_executor(writer, write, fn, [event.value])
+                        metrics.EVENTS_OUT.labels(stage_name).inc()
                     except Exception as exc:  # noqa: BLE001
+                        metrics.DEAD_LETTERS.labels(stage_name, metrics.DATABASE).inc()
                         reason = f"{stage_name} failed: {type(exc).__name__}: {exc}"
                         await topics.dead_letters.send(key=event.message.topic,
                                                        value=dead_letter_for(event, stage_name, reason))

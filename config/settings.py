@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     rebalance_timeout_s: float = Field(default=5.0, gt=0, description="consumer-group rebalance timeout")
     session_timeout_s: float = Field(default=10.0, gt=0, description="consumer-group session timeout")
     log_level: str = Field(default="info")
+    log_format: Literal["text", "json"] = Field(default="text", description="text for people; json: one object a line")
+    metrics_host: str = Field(default="127.0.0.1", description="address of the worker's /health, /ready, /metrics")
+    metrics_port: int = Field(default=8040, ge=0, le=65535, description="port of the worker's /health, /ready, "
+                              "/metrics; 0 picks a free one")
 
     @field_validator("broker")
     @classmethod

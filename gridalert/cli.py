@@ -128,12 +128,14 @@ def demo(config: Optional[Path] = ConfigOption, embedded_broker: Optional[str] =
 
 @app.command()
 def worker(config: Optional[Path] = ConfigOption) -> None:
-    """Run one pipeline worker on an existing cluster (GRIDALERT_BROKER); start more to scale out."""
-    from faust import Worker
+    """Run one pipeline worker on an existing cluster (GRIDALERT_BROKER); start more to scale out.
 
+    It serves /health, /ready and /metrics on GRIDALERT_METRICS_PORT (docs/operations.md)."""
+    from gridalert.logs import logging_config
     from gridalert.store import DatabaseUnavailable, upgrade
-    from gridalert.streams.app import create_app
+    from gridalert.streams.app import create_stage
     from gridalert.streams.broker import BrokerUnavailable, ensure_topics
+    from gridalert.streams.ops import OpsServer, Worker, listen
     from gridalert.streams.topics import ALL
 
     settings = settings_for(config)
@@ -147,8 +149,15 @@ def worker(config: Optional[Path] = ConfigOption) -> None:
         upgrade(settings.effective_database_url)
     except (BrokerUnavailable, DatabaseUnavailable) as exc:
         raise unavailable(exc) from None
-    faust_app = create_app(settings, district)
-    Worker(faust_app, loglevel=settings.log_level).execute_from_commandline()
+    host, port = settings.metrics_host, settings.metrics_port
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        raise unavailable(f"worker: cannot listen on {host}:{port} for /health, /ready and /metrics: "
+                          f"{exc.strerror or exc} (set GRIDALERT_METRICS_PORT to a free port, or 0 for any)") from None
+    stage = create_stage(settings, district)
+    Worker(stage, OpsServer(stage, sock), loglevel=settings.log_level,
+           logging_config=logging_config(settings.log_format, settings.log_level)).execute_from_commandline()
 
 
 @app.command()

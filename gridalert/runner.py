@@ -102,6 +102,8 @@ class Runner:
         worker = self._spawn("worker", ["gridalert", "worker"], env)
         self._wait_ready(worker, self.data_dir / "worker.log")
         self.say(f"worker: ready (log: {self.data_dir / 'worker.log'})")
+        if settings.metrics_port:  # with 0 the worker picked a port and says which in its log
+            self.say(f"worker: /health, /ready, /metrics on http://{settings.metrics_host}:{settings.metrics_port}/")
 
     def _wait_ready(self, worker: subprocess.Popen, log_path: Path, timeout_s: float = 90) -> None:
         deadline = time.monotonic() + timeout_s

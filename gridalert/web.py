@@ -7,7 +7,9 @@
   command ``gridalert command accept <incident> --by <person> [--department D]`` gives
   (``gridalert.commanding``) and waits for its outcome in the projection: accepted, already
   accepted, or the incident stage's reason for refusing.
-- ``GET  /healthz``    ``{"status": "ok"}``.
+- ``GET  /healthz``, ``GET /health``  ``{"status": "ok"}`` (liveness).
+- ``GET  /ready``      200 when the database answers, else 503 with the reason.
+- ``GET  /metrics``    Prometheus text: requests by route and status, commands produced or failed.
 - ``/api/…``, ``/open311/v2/…``  the command centre's API (``gridalert.api``, ``gridalert.open311``).
 - ``/``, ``/static/…``  the duty officer's dashboard page (``gridalert.dashboard``).
 
@@ -23,12 +25,16 @@ import contextlib
 import html
 import logging
 import signal
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 
+from gridalert import metrics
 from gridalert.commanding import NoSuchIncident, incident_command, wait_for_outcome
 from gridalert.config.secret import link_secret
 from gridalert.config.settings import Settings
@@ -121,7 +127,7 @@ async def accept(request: web.Request) -> web.Response:
     except NoSuchIncident:
         return _page("找不到事件", "No such incident", [_what(claims)], status=404)
     except Exception as exc:  # broker or database down: say so, the person can retry or call
-        log.exception("could not give the accept command")
+        log.exception("could not give the accept command", extra={"incident_id": claims.incident_id})
         return _page("暂时无法接单", "Cannot accept right now",
                      [f"请稍后重试或电话联系值班员。Try again, or phone the duty officer. ({html.escape(type(exc).__name__)})"],
                      status=503)
@@ -134,13 +140,75 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def _ping(sessions) -> None:
+    with sessions() as session:
+        session.execute(text("SELECT 1"))
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Ready when the database answers: every page but the accept form reads it."""
+    try:
+        await asyncio.wait_for(asyncio.to_thread(_ping, request.app[CONTEXT].sessions), timeout=5)
+    except asyncio.TimeoutError:
+        return web.json_response({"ready": False, "reason": "the database did not answer within 5 s"}, status=503)
+    except Exception as exc:  # noqa: BLE001 - DatabaseUnavailable says where and why, password hidden
+        return web.json_response({"ready": False, "reason": str(exc).splitlines()[0] if str(exc) else
+                                  type(exc).__name__}, status=503)
+    return web.json_response({"ready": True})
+
+
+async def scrape(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(metrics.WEB), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def route_of(request: web.Request) -> str:
+    """The route's pattern (``/api/incidents/{incident_id}``), never the path: ids would make a
+    series each."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def measure(request: web.Request, handler) -> web.StreamResponse:
+    started, status = time.perf_counter(), 499  # 499: the client went away before the answer
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    except Exception:
+        status = 500
+        raise
+    finally:
+        route = route_of(request)
+        metrics.HTTP_REQUESTS.labels(route, request.method, str(status)).inc()
+        metrics.HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
+
+
+def counted(send: Callable[[Command], None]) -> Callable[[Command], None]:
+    """``send``, counting each command produced, or not because the broker did not take it."""
+    def send_counted(command: Command) -> None:
+        try:
+            send(command)
+        except Exception:
+            metrics.COMMANDS.labels(command.action, "failed").inc()
+            raise
+        metrics.COMMANDS.labels(command.action, "sent").inc()
+    return send_counted
+
+
 def make_web_app(context: Context, *, settings: Optional[Settings] = None, district=None) -> web.Application:
     """The accept links; with the district's configuration also the API (``/api``) and Open311."""
-    app = web.Application()
+    app = web.Application(middlewares=[measure])
     app[CONTEXT] = context
     app.router.add_get("/a/{token}", confirm)
     app.router.add_post("/a/{token}", accept)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/health", healthz)
+    app.router.add_get("/ready", ready)
+    app.router.add_get("/metrics", scrape)
     if district is not None and settings is not None:
         from gridalert.api import API, make_api
         from gridalert.open311 import make_open311
@@ -163,7 +231,7 @@ def context_for(settings: Settings) -> Context:
     bootstrap = settings.bootstrap_servers
     return Context(secret=link_secret(settings),
                    sessions=make_sessionmaker(make_engine(settings.effective_database_url)),
-                   send=lambda command: send_command(bootstrap, command))
+                   send=counted(lambda command: send_command(bootstrap, command)))
 
 
 async def serve(settings: Settings, host: str, port: int, *,
@@ -189,7 +257,17 @@ async def serve(settings: Settings, host: str, port: int, *,
 
 
 def run_web(settings: Settings, host: str, port: Optional[int] = None) -> None:
+    from gridalert.logs import configure
+
+    configure(settings.log_format, settings.log_level)
+
+    def say(message: str) -> None:  # a JSON log keeps even "listening on" a JSON line
+        if settings.log_format == "json":
+            log.info("%s", message)
+        else:
+            print(message, flush=True)
+
     try:
-        asyncio.run(serve(settings, host, settings.web_port if port is None else port))
+        asyncio.run(serve(settings, host, settings.web_port if port is None else port, say=say))
     except KeyboardInterrupt:
         pass

@@ -1,15 +1,15 @@
 """The one Faust app: settings, topics with their record types, and every stage registered.
 
 ``create_app`` builds a fresh app for given settings and district config, so a worker process,
-a test and a benchmark each get their own. Stages are registered from ``agents/``; this module
-holds no stage logic.
+a test and a benchmark each get their own (``create_stage`` also gives what the worker's /metrics
+reads). Stages are registered from ``agents/``; this module holds no stage logic.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 import faust
 
@@ -64,6 +64,8 @@ class Stage:
     config: DistrictConfig
     maps: ReloadingGridMap
     devices: Mapping[str, Any]
+    # set by the incident stage: the incidents of the partitions this worker owns (for /metrics)
+    owned_incidents: Optional[Callable[[], list]] = None
 
     def reload(self) -> None:
         """Cheap unless a file changed (a stat at most once a second); blocking, so the app runs
@@ -74,6 +76,11 @@ class Stage:
 
 
 def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
+    return create_stage(settings, config).app
+
+
+def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
+    """The app with every stage registered, and what the worker's /metrics reads of them."""
     from gridalert.agents import register_all
 
     app = faust.App(
@@ -103,4 +110,4 @@ def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
         # Off the event loop: loading a changed county map takes seconds, a province map a minute.
         await asyncio.to_thread(stage.reload)
 
-    return app
+    return stage

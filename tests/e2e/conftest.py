@@ -42,6 +42,7 @@ class Worker:
     process: subprocess.Popen
     log: Path
     env: dict[str, str]
+    ops_url: str = ""  # its /health, /ready and /metrics (a port of its own: workers share the machine)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -58,12 +59,14 @@ class Worker:
 
 
 def start_worker(env: dict[str, str], log: Path, *, timeout_s: float = 90) -> Worker:
+    port = free_port()
+    env = {**env, "GRIDALERT_METRICS_PORT": str(port)}
     out = open(log, "ab")
     process = subprocess.Popen([sys.executable, "-m", "gridalert", "worker"], env=env, stdout=out,
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                preexec_fn=detach_and_die_with_parent)
     out.close()
-    worker = Worker(process, log, env)
+    worker = Worker(process, log, env, f"http://127.0.0.1:{port}")
     try:
         wait_until(lambda: not worker.alive() or READY_MARK in log.read_text(errors="replace"),
                    timeout_s=timeout_s, what="the worker to be ready")

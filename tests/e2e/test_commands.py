@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 def env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDALERT_")}
     env.update(GRIDALERT_DATA_DIR=str(tmp_path / "data"), GRIDALERT_INBOX_PORT=str(free_port()),
-               GRIDALERT_WEB_PORT=str(free_port()),
+               GRIDALERT_WEB_PORT=str(free_port()), GRIDALERT_METRICS_PORT=str(free_port()),
                GRIDALERT_APP_ID=f"gridalert-cmd-{uuid.uuid4().hex[:8]}", GRIDALERT_PARTITIONS="2")
     return env
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
@@ -10,9 +11,11 @@ from typing import Optional
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from gridalert.metrics import WEB
 from gridalert.notifiers.links import Claims, sign
-from gridalert.web import Context, make_web_app, outcome_words
-from tests.support.district import T0
+from gridalert.store import DatabaseUnavailable, make_engine, make_sessionmaker
+from gridalert.web import Context, counted, make_web_app, outcome_words
+from tests.support.district import T0, command
 
 SECRET = b"web-test-secret"
 CLAIMS = Claims(incident_id="INC-1", step=2, person_id="gh-1", expires=int((T0 + timedelta(hours=1)).timestamp()))
@@ -82,3 +85,60 @@ def test_the_outcome_is_told_in_plain_words(outcome, claims, status, heading):
     assert got[0] == status and got[2] == heading
     if status == 409:
         assert got[3] == "cannot accept an incident that is closed: reopen it"
+
+
+def ask(sessions, *paths: str) -> list[tuple[int, str]]:
+    async def scenario():
+        context = Context(secret=SECRET, sessions=sessions, send=lambda command: None, now=lambda: T0)
+        async with TestClient(TestServer(make_web_app(context))) as client:
+            answers = []
+            for path in paths:
+                response = await client.get(path)
+                answers.append((response.status, await response.text()))
+            return answers
+
+    return asyncio.run(scenario())
+
+
+def test_ready_when_the_database_answers(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'gridalert.db'}")
+    [(status, text), (health, _)] = ask(make_sessionmaker(engine), "/ready", "/health")
+    engine.dispose()
+    assert (status, json.loads(text)) == (200, {"ready": True}) and health == 200
+
+
+def test_not_ready_says_why_the_database_cannot_be_reached():
+    def sessions():
+        raise DatabaseUnavailable("postgresql+psycopg://gridalert:***@db/gridalert", "connection refused")
+
+    [(status, text)] = ask(sessions, "/ready")
+    answer = json.loads(text)
+    assert status == 503 and answer["ready"] is False
+    assert answer["reason"] == ("database unavailable at postgresql+psycopg://gridalert:***@db/gridalert: "
+                                "connection refused")
+
+
+def test_metrics_count_requests_by_route_pattern_and_status():
+    def count(route: str, status: str) -> float:
+        return WEB.get_sample_value("gridalert_http_requests_total",
+                                    {"route": route, "method": "GET", "status": status}) or 0.0
+
+    links, unmatched = count("/a/{token}", "403"), count("unmatched", "404")
+    [*_, (status, text)] = ask(None, "/a/forged-1", "/a/forged-2", "/no-such-page", "/metrics")
+    assert status == 200 and "gridalert_http_requests_total{" in text
+    assert count("/a/{token}", "403") == links + 2, "every link is one route, whatever its token"
+    assert count("unmatched", "404") == unmatched + 1
+
+
+def test_a_command_the_broker_did_not_take_is_counted_as_failed():
+    def count(outcome: str) -> float:
+        return WEB.get_sample_value("gridalert_commands_total", {"action": "accept", "outcome": outcome}) or 0.0
+
+    def broker_down(command):
+        raise ConnectionError("no broker")
+
+    sent, failed = count("sent"), count("failed")
+    counted(lambda command: None)(command("accept", "INC-1"))
+    with pytest.raises(ConnectionError):
+        counted(broker_down)(command("accept", "INC-1"))
+    assert (count("sent"), count("failed")) == (sent + 1, failed + 1)
