@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 GRID_TIMEOUT_S = 20.0  # long enough to accept from the command line before the order climbs
 VILLAGE_TIMEOUT_S = 6.0
 NEVER_S = 3600.0  # township and district: the script ends before they would climb
+PARTITIONS = 4  # of every topic: two workers get two each
 
 
 def script_policies(document: dict) -> None:
@@ -92,8 +93,8 @@ def pipeline(tmp_path, database_url, policies_change) -> Iterator[FaultPipeline]
                "GRIDALERT_CONFIG_DIR": str(config_dir),
                "GRIDALERT_DATA_DIR": str(tmp_path / "data"),
                "GRIDALERT_APP_ID": f"gridalert-faults-{uuid.uuid4().hex[:8]}",
-               "GRIDALERT_PARTITIONS": "4"}
-        ensure_topics(bootstrap, ALL, 4)
+               "GRIDALERT_PARTITIONS": str(PARTITIONS)}
+        ensure_topics(bootstrap, ALL, PARTITIONS)
         upgrade(url)
         engine = make_engine(url)
         pipeline = None
