@@ -19,6 +19,9 @@ from gridalert.streams.event_types import EVENT_TYPES
 from gridalert.streams.records import ValidEvent
 
 REQUIRED = ("specversion", "id", "source", "type")
+# One event, value and headers. A reading is a few hundred bytes; a citizen report's text at most
+# a few kB (photos travel as URLs). Bigger is a gateway bug, dead-lettered before it is parsed.
+MAX_EVENT_BYTES = 64 * 1024
 
 
 class Rejected(ValueError):
@@ -115,7 +118,11 @@ def parse_event(
     """
     if not value:
         raise Rejected("empty message")
-    attrs = _attributes(value, normalise_headers(headers))
+    kafka_headers = normalise_headers(headers)
+    size = len(value) + sum(len(k) + len(v) for k, v in kafka_headers.items())
+    if size > MAX_EVENT_BYTES:  # before parsing: no time spent on it, and nothing huge travels on
+        raise Rejected(f"event is {size} bytes; the limit is {MAX_EVENT_BYTES}")
+    attrs = _attributes(value, kafka_headers)
     missing = [name for name in REQUIRED if not attrs.get(name)]
     if missing:
         raise Rejected(f"missing CloudEvents attribute(s): {', '.join(missing)}")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from gridalert.streams.cloudevents import Rejected, parse_event
+from gridalert.streams.cloudevents import MAX_EVENT_BYTES, Rejected, parse_event
 
 
 @dataclass
@@ -81,3 +81,38 @@ def test_unusable_input_is_rejected_with_a_reason_a_vendor_can_act_on(message, r
     with pytest.raises(Rejected) as caught:
         parse_event(message, devices=DEVICES)
     assert reason in caught.value.reason
+
+
+def padded(size: int) -> bytes:
+    """A valid structured event of exactly ``size`` bytes (a vendor field takes up the slack)."""
+    document = event(data={"lon": 106.63, "lat": 26.62, "temperature_c": 63.5, "padding": ""})
+    slack = size - len(raw(document))
+    document["data"]["padding"] = "x" * slack
+    message = raw(document)
+    assert len(message) == size
+    return message
+
+
+def test_an_event_of_exactly_the_size_limit_is_valid():
+    assert parse_event(padded(MAX_EVENT_BYTES)).id == "e-1"
+
+
+def test_one_byte_over_the_size_limit_is_rejected_saying_its_size_and_the_limit():
+    with pytest.raises(Rejected) as caught:
+        parse_event(padded(MAX_EVENT_BYTES + 1))
+    assert caught.value.reason == f"event is {MAX_EVENT_BYTES + 1} bytes; the limit is {MAX_EVENT_BYTES}"
+
+
+def test_the_size_is_checked_before_the_event_is_parsed():
+    with pytest.raises(Rejected) as caught:
+        parse_event(b"{not json" + b" " * MAX_EVENT_BYTES)
+    assert "the limit is" in caught.value.reason
+
+
+def test_in_binary_mode_the_headers_count_towards_the_size():
+    headers = [("ce_specversion", b"1.0"), ("ce_id", b"b-1"), ("ce_source", b"urn:gw"),
+               ("ce_type", b"heat.reading"), ("ce_time", b"2026-11-23T02:15:00Z"),
+               ("ce_subject", b"s" * MAX_EVENT_BYTES)]
+    with pytest.raises(Rejected) as caught:
+        parse_event(raw({"lon": 106.6, "lat": 26.6, "temperature_c": 20}), headers)
+    assert "the limit is" in caught.value.reason
