@@ -89,6 +89,7 @@ def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(1.0, settings.session_timeout_s / 4),
         producer_acks=-1,
+        producer_max_request_size=names.DEAD_LETTER_MAX_MESSAGE_BYTES,  # the biggest record we send
         key_serializer="raw",
         value_serializer="json",
     )

@@ -8,8 +8,16 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
 from gridalert.agents.boundary import dead_letter_for
+from gridalert.config.loader import load_config
+from gridalert.config.settings import SAMPLE_CONFIG_DIR, Settings
+from gridalert.streams.app import create_app
+from gridalert.streams.cloudevents import MAX_EVENT_BYTES
 from gridalert.streams.records import DeadLetter
+from gridalert.streams.topics import (CONFIGS, DEAD_LETTER_MAX_MESSAGE_BYTES, DEAD_LETTERS, EVENT_MAX_MESSAGE_BYTES,
+                                      EVENTS)
 
 
 def message(value, key=None, headers=None):
@@ -46,3 +54,17 @@ def test_any_message_gets_a_dead_letter_that_round_trips_with_its_original(value
     letter = dead_letter_for(message(value, key, headers), "validate", "some reason")
     assert DeadLetter.loads(letter.dumps()) == letter
     assert original_of(letter) == (value or b"")
+
+
+def test_the_dead_letter_of_the_largest_event_the_events_topic_takes_fits_the_dead_letter_topic():
+    # the worst case for JSON: every byte a control character, escaped as \u0001 (six bytes)
+    key, headers = b"\x01" * 100, [("ce_x", b"\x01" * 100)]
+    value = b"\x01" * (EVENT_MAX_MESSAGE_BYTES - 300)
+    letter = dead_letter_for(message(value, key, headers), "validate",
+                             f"event is {len(value)} bytes; the limit is {MAX_EVENT_BYTES}")
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(b"gridalert.events", letter.dumps(), [])
+    assert 6 * len(value) < size <= DEAD_LETTER_MAX_MESSAGE_BYTES
+    assert create_app(Settings(broker="kafka://127.0.0.1:9"), load_config(SAMPLE_CONFIG_DIR, check_url=lambda url: None)
+                      ).conf.producer_max_request_size >= size
+    assert CONFIGS[DEAD_LETTERS]["max.message.bytes"] == str(DEAD_LETTER_MAX_MESSAGE_BYTES)
+    assert CONFIGS[EVENTS]["max.message.bytes"] == str(EVENT_MAX_MESSAGE_BYTES)
