@@ -75,6 +75,7 @@ class Stage:
 
 def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
     from gridalert.agents import register_all
+    from gridalert.agents.boundary import DEAD_LETTER_LOG
 
     app = faust.App(
         settings.app_id,
@@ -103,5 +104,9 @@ def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
     async def follow_files() -> None:
         # Off the event loop: loading a changed county map takes seconds, a province map a minute.
         await asyncio.to_thread(stage.reload)
+
+    @app.timer(interval=DEAD_LETTER_LOG.interval_s)
+    async def log_dead_letters() -> None:
+        DEAD_LETTER_LOG.flush()  # the count of a flood's tail, once it has stopped
 
     return app

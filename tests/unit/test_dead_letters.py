@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from types import SimpleNamespace
 
 from hypothesis import given, settings
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from gridalert.agents.boundary import dead_letter_for
+from gridalert.agents.boundary import DeadLetterLog, dead_letter_for
 from gridalert.config.loader import load_config
 from gridalert.config.settings import SAMPLE_CONFIG_DIR, Settings
 from gridalert.streams.app import create_app
@@ -68,3 +69,51 @@ def test_the_dead_letter_of_the_largest_event_the_events_topic_takes_fits_the_de
                       ).conf.producer_max_request_size >= size
     assert CONFIGS[DEAD_LETTERS]["max.message.bytes"] == str(DEAD_LETTER_MAX_MESSAGE_BYTES)
     assert CONFIGS[EVENTS]["max.message.bytes"] == str(EVENT_MAX_MESSAGE_BYTES)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records]
+
+
+def test_a_flood_of_rejected_input_logs_the_first_at_once_then_one_line_per_interval(caplog):
+    clock = Clock()
+    dead = DeadLetterLog(interval_s=10, clock=clock, logger=logging.getLogger("test.dead"))
+    with caplog.at_level(logging.INFO, logger="test.dead"):
+        dead.rejected("validate", "gridalert.events[0]@1", "empty message")
+        for offset in range(2, 1001):
+            dead.rejected("validate", f"gridalert.events[0]@{offset}", "not valid JSON")
+        assert lines(caplog) == ["validate: dead-lettered gridalert.events[0]@1: empty message"]
+        clock.now += 10
+        dead.rejected("validate", "gridalert.events[1]@7", "unknown event type 'x'")
+    assert lines(caplog)[1:] == ["validate: dead-lettered 1000 more messages, the latest gridalert.events[1]@7: "
+                                 "unknown event type 'x'"]
+
+
+def test_the_tail_of_a_flood_is_logged_by_flush_once_the_interval_has_passed(caplog):
+    clock = Clock()
+    dead = DeadLetterLog(interval_s=10, clock=clock, logger=logging.getLogger("test.dead"))
+    with caplog.at_level(logging.INFO, logger="test.dead"):
+        for offset in range(3):
+            dead.rejected("validate", f"gridalert.events[0]@{offset}", "empty message")
+        dead.flush()  # too early: still within the interval
+        assert len(lines(caplog)) == 1
+        clock.now += 10
+        dead.flush()
+        dead.flush()  # nothing more pending
+    assert lines(caplog)[1:] == ["validate: dead-lettered 2 more messages, the latest gridalert.events[0]@2: empty message"]
+
+
+def test_each_stage_logs_its_own_first_rejection(caplog):
+    dead = DeadLetterLog(interval_s=10, clock=Clock(), logger=logging.getLogger("test.dead"))
+    with caplog.at_level(logging.INFO, logger="test.dead"):
+        dead.rejected("validate", "gridalert.events[0]@1", "empty message")
+        dead.rejected("incident", "gridalert.commands[0]@1", "unknown incident")
+    assert len(lines(caplog)) == 2
