@@ -106,21 +106,21 @@ def _check_tree(node: Any, path: str, what: str, depth: int) -> None:
     encoder writes it, so the record could not be sent on or stored), nesting deeper than
     ``MAX_DEPTH`` (the serializer of the next topic would run out of stack)."""
     if depth > MAX_DEPTH:
-        raise Rejected(f"{path or what} nests deeper than {MAX_DEPTH} levels")
+        raise Rejected(f"{what} nests deeper than {MAX_DEPTH} levels")
+    here = _cut(path or what, 120)  # where, in a reason
     if isinstance(node, dict):
         for key, child in node.items():
-            where = f"{path}.{_cut(key)}" if path else _cut(key)
-            _check_text(key, f"a key in {path or what}")
-            _check_tree(child, where, what, depth + 1)
+            _check_text(key, f"a key in {here}")
+            _check_tree(child, f"{path}.{_cut(key)}" if path else _cut(key), what, depth + 1)
     elif isinstance(node, list):
         for index, child in enumerate(node):
             _check_tree(child, f"{path or what}[{index}]", what, depth + 1)
     elif isinstance(node, str):
-        _check_text(node, path or what)
+        _check_text(node, here)
     elif isinstance(node, float) and not math.isfinite(node):
-        raise Rejected(f"{path or what}: {_FLOAT_RANGE}")
+        raise Rejected(f"{here}: {_FLOAT_RANGE}")
     elif isinstance(node, int) and abs(node) > sys.float_info.max:
-        raise Rejected(f"{path or what}: {_FLOAT_RANGE}")
+        raise Rejected(f"{here}: {_FLOAT_RANGE}")
 
 
 def _check_text(text: str, where: str) -> None:
