@@ -218,7 +218,8 @@ def parse_event(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(["data", *(_cut(str(p)) for p in first["loc"])])
-        raise Rejected(f"{where}: {first['msg']} for type {event_type}") from None
+        problem = first["msg"].removeprefix("Value error, ")  # pydantic's prefix for our own checks
+        raise Rejected(f"{where}: {problem} for type {event_type}") from None
     subject = attrs.get("subject")
     return ValidEvent(
         id=attrs["id"],

@@ -130,13 +130,13 @@ def _wrong_type(rng: random.Random, event: dict) -> Spoiled:
     data = event["data"]
     shape = rng.randrange(7)
     if shape == 0:
-        data["temperature_c"] = rng.choice(["hot", "63.5 °C", [63.5], {"value": 63.5}, None])
+        data["temperature_c"] = rng.choice(["hot", "63.5", [63.5], {"value": 63.5}, None, True])
         return _raw(event), None, "data.temperature_c"
     if shape == 1:
         data[rng.choice(["lon", "lat"])] = rng.choice(["106.63", None, [106.63], True])
         return _raw(event), None, "must be a number"
     if shape == 2:
-        data["hot_area_px"] = rng.choice([1.5, "many", [1]])
+        data["hot_area_px"] = rng.choice([1.5, "140", [1], False])
         return _raw(event), None, "data.hot_area_px"
     if shape == 3:
         name = rng.choice(["id", "source", "type"])

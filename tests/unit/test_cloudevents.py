@@ -76,6 +76,13 @@ def test_vendor_extra_fields_are_kept():
     (raw(event(data={"lon": "106", "lat": 26, "temperature_c": 60})), "data.lon must be a number"),
     (raw(event(data={"lon": 106, "lat": 26})), "data.temperature_c: Field required"),
     (raw(event(data={"lon": 106, "lat": 26, "temperature_c": "hot"})), "data.temperature_c"),
+    # pydantic's lax mode would read these as 63.5 °C, 1 °C and 1 px
+    (raw(event(data={"lon": 106, "lat": 26, "temperature_c": "63.5"})), "data.temperature_c: must be a number, not text"),
+    (raw(event(data={"lon": 106, "lat": 26, "temperature_c": True})), "must be a number, not true or false"),
+    (raw(event(data={"lon": 106, "lat": 26, "temperature_c": 60, "hot_area_px": True})),
+     "data.hot_area_px: must be a number, not true or false"),
+    (raw(event(type="activity.reading", data={"lon": 106, "lat": 26, "interval_s": 60})),
+     "data: needs at least one of water_m3"),
 ])
 def test_unusable_input_is_rejected_with_a_reason_a_vendor_can_act_on(message, reason):
     with pytest.raises(Rejected) as caught:
