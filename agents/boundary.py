@@ -7,6 +7,10 @@ is logged with its traceback and dead-lettered too. The worker never stops on in
 ``guard`` is also where every stage is measured (``gridalert.metrics``: messages in, out and
 dead-lettered, seconds per message) and where log lines learn which event or incident they
 are about (``gridalert.logs.about``).
+
+Rejected input is logged sparingly (``DeadLetterLog``): the dead-letter topic has every one, and a
+gateway gone wrong can send thousands a second, where a log line each cost as much as the
+dead letter itself and filled the log.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import contextlib
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import faust
 
@@ -82,6 +86,39 @@ def measured(event: faust.EventT, stage: str, started: float, *, dead_lettered: 
         metrics.STAGE_DELAY.labels(stage).observe(max(0.0, time.time() - written))
 
 
+class DeadLetterLog:
+    """Logs rejected input without flooding: the first of a stage at once, then at most one line per
+    ``interval_s`` with how many more there were and the latest (``flush`` writes what is pending)."""
+
+    def __init__(self, interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                 logger: logging.Logger = log):
+        self.interval_s, self.clock, self.logger = interval_s, clock, logger
+        self._pending: dict[str, tuple[int, str]] = {}  # stage → (count, the latest "where: reason")
+        self._next: dict[str, float] = {}  # stage → when its next line may be written
+
+    def rejected(self, stage: str, where: str, reason: str) -> None:
+        count, _ = self._pending.get(stage, (0, ""))
+        self._pending[stage] = (count + 1, f"{where}: {reason}")
+        if self.clock() >= self._next.get(stage, 0.0):
+            self._write(stage)
+
+    def flush(self) -> None:
+        for stage in list(self._pending):
+            if self.clock() >= self._next.get(stage, 0.0):
+                self._write(stage)
+
+    def _write(self, stage: str) -> None:
+        count, latest = self._pending.pop(stage)
+        if count == 1:
+            self.logger.info("%s: dead-lettered %s", stage, latest)
+        else:
+            self.logger.info("%s: dead-lettered %d more messages, the latest %s", stage, count, latest)
+        self._next[stage] = self.clock() + self.interval_s
+
+
+DEAD_LETTER_LOG = DeadLetterLog()
+
+
 @contextlib.asynccontextmanager
 async def guard(event: faust.EventT, stage: str, dead_letters: faust.TopicT) -> AsyncIterator[None]:
     """Run one message's work; on failure dead-letter it with the reason and carry on."""
@@ -92,8 +129,8 @@ async def guard(event: faust.EventT, stage: str, dead_letters: faust.TopicT) -> 
             yield
         except Rejected as exc:
             failure = exc
-            log.info("%s: dead-lettered %s[%s]@%s: %s", stage, event.message.topic,
-                     event.message.partition, event.message.offset, exc.reason)
+            message = event.message
+            DEAD_LETTER_LOG.rejected(stage, f"{message.topic}[{message.partition}]@{message.offset}", exc.reason)
             await dead_letters.send(key=event.message.topic, value=dead_letter_for(event, stage, exc.reason))
         except Exception as exc:  # noqa: BLE001 - the boundary: nothing escapes, nothing is lost
             failure = exc

@@ -107,6 +107,18 @@ def server_properties(*, data_dir: Path, port: int, controller_port: int, host: 
     ])
 
 
+def cluster_id() -> str:
+    """A new cluster id in Kafka's format (a UUID, URL-safe base64, no padding).
+
+    Never one that starts with "-": the storage tool would read it as an option and refuse to format
+    (one id in 64 did; Kafka's own ``Uuid.randomUuid`` skips them for the same reason).
+    """
+    while True:
+        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster.startswith("-"):
+            return cluster
+
+
 class ApacheKafka:
     """A single-node Apache Kafka (KRaft) on 127.0.0.1, its log in ``data_dir``.
 
@@ -139,8 +151,7 @@ class ApacheKafka:
     def _format(self, properties: Path) -> None:
         if (self.data_dir / "log" / "meta.properties").exists():
             return
-        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")  # Kafka's id format
-        result = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster,
+        result = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id(),
                                            "-c", str(properties)),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
         if result.returncode != 0:

@@ -82,6 +82,7 @@ def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
 def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
     """The app with every stage registered, and what the worker's /metrics reads of them."""
     from gridalert.agents import register_all
+    from gridalert.agents.boundary import DEAD_LETTER_LOG
 
     app = faust.App(
         settings.app_id,
@@ -96,6 +97,7 @@ def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(1.0, settings.session_timeout_s / 4),
         producer_acks=-1,
+        producer_max_request_size=names.DEAD_LETTER_MAX_MESSAGE_BYTES,  # the biggest record we send
         key_serializer="raw",
         value_serializer="json",
     )
@@ -109,5 +111,9 @@ def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
     async def follow_files() -> None:
         # Off the event loop: loading a changed county map takes seconds, a province map a minute.
         await asyncio.to_thread(stage.reload)
+
+    @app.timer(interval=DEAD_LETTER_LOG.interval_s)
+    async def log_dead_letters() -> None:
+        DEAD_LETTER_LOG.flush()  # the count of a flood's tail, once it has stopped
 
     return stage

@@ -6,9 +6,23 @@ detector in ``detectors/``. Readings models accept extra vendor fields but check
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+
+def _json_number(value: Any) -> Any:
+    # Pydantic's lax mode would read true as 1 and "63.5" as 63.5: a gateway that sends them has a
+    # bug its vendor should hear of (a dead letter), not a reading of 1 °C.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    if isinstance(value, (str, bytes)):
+        raise ValueError("must be a number, not text")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_json_number)]
+Count = Annotated[int, BeforeValidator(_json_number)]
 
 
 class Readings(BaseModel):
@@ -18,8 +32,8 @@ class Readings(BaseModel):
 class HeatReadings(Readings):
     """``heat.reading``: a thermal camera or heat detector (异常热源)."""
 
-    temperature_c: float = Field(ge=-60, le=1500, description="hottest object temperature, °C")
-    hot_area_px: Optional[int] = Field(default=None, ge=0, description="size of the hot region, pixels")
+    temperature_c: Number = Field(ge=-60, le=1500, description="hottest object temperature, °C")
+    hot_area_px: Optional[Count] = Field(default=None, ge=0, description="size of the hot region, pixels")
     camera: Optional[str] = None
     zone: Optional[str] = None
     building_type: Optional[str] = None
@@ -28,9 +42,9 @@ class HeatReadings(Readings):
 class WiringReadings(Readings):
     """``wiring.reading``: an electrical fire monitor on a household or building circuit (电气火灾)."""
 
-    residual_current_ma: float = Field(ge=0, le=100_000, description="residual (leakage) current, mA")
-    arc_half_cycles: Optional[int] = Field(default=None, ge=0, description="arcing half-cycles in the last second")
-    cable_temperature_c: Optional[float] = Field(default=None, ge=-60, le=1500)
+    residual_current_ma: Number = Field(ge=0, le=100_000, description="residual (leakage) current, mA")
+    arc_half_cycles: Optional[Count] = Field(default=None, ge=0, description="arcing half-cycles in the last second")
+    cable_temperature_c: Optional[Number] = Field(default=None, ge=-60, le=1500)
     circuit: Optional[str] = None
     building_type: Optional[str] = None
 
@@ -44,11 +58,11 @@ class ActivityReadings(Readings):
     (true: the resident is known to be away; false: back) with ``resident``.
     """
 
-    water_m3: Optional[float] = Field(default=None, ge=0, le=100, description="water used in the interval, m³")
-    power_kwh: Optional[float] = Field(default=None, ge=0, le=1000, description="electricity used in the interval, kWh")
+    water_m3: Optional[Number] = Field(default=None, ge=0, le=100, description="water used in the interval, m³")
+    power_kwh: Optional[Number] = Field(default=None, ge=0, le=1000, description="electricity used in the interval, kWh")
     door: Optional[Literal["open", "close", "out", "in"]] = None
-    motion: Optional[int] = Field(default=None, ge=0, description="motion detections in the interval")
-    interval_s: Optional[float] = Field(default=None, gt=0, le=86400)
+    motion: Optional[Count] = Field(default=None, ge=0, description="motion detections in the interval")
+    interval_s: Optional[Number] = Field(default=None, gt=0, le=86400)
     away: Optional[bool] = None
     resident: Optional[str] = Field(default=None, min_length=1)
     gateway: Optional[str] = Field(default=None, min_length=1)
@@ -64,8 +78,8 @@ class GatewayHeartbeat(Readings):
     """``gateway.heartbeat``: a gateway says it is alive, and how many of its devices are online."""
 
     gateway: str = Field(min_length=1)
-    devices_online: Optional[int] = Field(default=None, ge=0)
-    devices_total: Optional[int] = Field(default=None, ge=0)
+    devices_online: Optional[Count] = Field(default=None, ge=0)
+    devices_total: Optional[Count] = Field(default=None, ge=0)
 
 
 class CitizenReport(Readings):

@@ -2,7 +2,7 @@
 
 Each class is the value of one topic (see ``streams.topics`` and docs/architecture.md). Records
 cross process boundaries, so validation is on. Pure cores take and return these records; they
-import nothing of Faust but the ``Record`` base class.
+import nothing of Faust but the ``Record`` base class (and a field type where a default will not do).
 
 Times are timezone-aware ``datetime`` values, serialised as ISO 8601. Faust refuses blank
 strings in ``str`` fields: optional text is ``Optional[str] = None``.
@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Optional
 
 import faust
+from faust.models.fields import StringField
 
 RECORD_OPTIONS = {"serializer": "json", "validation": True, "isodates": True}
 
@@ -359,7 +360,8 @@ class DeadLetter(faust.Record, **RECORD_OPTIONS):
     """Input the pipeline could not use, with why and where it came from (``gridalert.events.dlq``).
 
     ``original`` holds the original value: UTF-8 text when it decodes, else base64 with
-    ``original_encoding`` set to ``base64``. Nothing is dropped without one of these.
+    ``original_encoding`` set to ``base64``. Nothing is dropped without one of these: an empty
+    message (or an empty key) is kept as "", which Faust refuses in a plain ``str`` field.
     """
 
     reason: str
@@ -368,7 +370,7 @@ class DeadLetter(faust.Record, **RECORD_OPTIONS):
     partition: int
     offset: int
     at: datetime
-    original: str
+    original: str = StringField(allow_blank=True)
     original_encoding: str = "utf-8"
-    key: Optional[str] = None
+    key: Optional[str] = StringField(required=False, allow_blank=True, default=None)
     headers: Optional[dict] = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,11 @@ def test_jars_already_fetched_are_used_without_maven(monkeypatch, tmp_path):
     (tmp_path / "lib" / ".complete").touch()
     monkeypatch.setattr(apache_kafka.shutil, "which", lambda tool: None)
     assert apache_kafka.install(tmp_path) == Path(tmp_path)
+
+
+def test_a_cluster_id_never_looks_like_an_option_to_the_storage_tool(monkeypatch):
+    ids = iter([uuid.UUID(bytes=b"\xfb" + bytes(15)), uuid.UUID(bytes=bytes(16))])  # the first encodes as "-w…"
+    monkeypatch.setattr(apache_kafka.uuid, "uuid4", lambda: next(ids))
+    assert apache_kafka.cluster_id() == "AAAAAAAAAAAAAAAAAAAAAA"
+    monkeypatch.undo()
+    assert all(not apache_kafka.cluster_id().startswith("-") for _ in range(2000))
