@@ -17,6 +17,7 @@ from gridalert.config.loader import DEVICES, GRIDS, DistrictConfig
 from gridalert.geo.reload import ReloadingDevices, ReloadingGridMap
 from gridalert.config.settings import Settings
 from gridalert.streams import topics as names
+from gridalert.streams.recovery import GridTableManager
 from gridalert.streams.records import Alarm, DeadLetter, Delivery, DispatchOrder, IncidentEvent, LocatedEvent, ValidEvent
 
 
@@ -100,6 +101,9 @@ def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
         producer_max_request_size=names.DEAD_LETTER_MAX_MESSAGE_BYTES,  # the biggest record we send
         key_serializer="raw",
         value_serializer="json",
+        # Seeks the stream partitions before resuming them after table recovery: faust's own order
+        # loses or repeats events when a worker starts on a backlog (see streams/recovery.py).
+        TableManager=GridTableManager,
     )
     devices_file = config.directory / DEVICES
     devices = ReloadingDevices(devices_file) if devices_file.exists() else config.devices
