@@ -89,15 +89,18 @@ def test_metrics_follow_good_and_malformed_events_an_incident_and_its_page(pipel
                            for p in ("0", "1")) == 0, timeout_s=30, what="the events lag to be caught up")
 
 
-def test_the_web_app_is_ready_and_counts_requests_and_commands(pipeline, district, web):
+def test_the_web_app_is_ready_and_counts_requests_and_commands(pipeline, district, web, sessions):
     assert http("GET", f"{web}/health")[0] == 200 and http("GET", f"{web}/healthz")[0] == 200
     status, text = http("GET", f"{web}/ready")
     assert (status, json.loads(text)) == (200, {"ready": True})
     for _ in range(2):
         assert http("POST", f"{web}/a/not-a-real-token")[0] == 403
     head = chain_of(district, OTHER_GRID)[0]
-    alarm_in(pipeline, OTHER_GRID)
+    event = alarm_in(pipeline, OTHER_GRID)
     [page] = wait_until(lambda: pipeline.receiver.pages_for(head), timeout_s=60, what="the grid head's page")
+    # the link names the incident; the web app finds its grid in the database, which the page can beat
+    wait_until(lambda: incidents_where(sessions, lambda i: i.source_event_id == event["id"]), timeout_s=30,
+               what="the incident in the database")
     status, text = http("POST", f"{web}/a/{LINK.search(page['message']).group(1)}")
     assert status == 200 and "Accepted" in text, text
 
