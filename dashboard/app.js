@@ -121,11 +121,6 @@
       .filter(Boolean).join(" · ");
   }
 
-  function today() {
-    const now = new Date();
-    return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
-  }
-
   const isOpen = (incident) => OPEN.includes(incident.status);
   const department = () => (state.scope.startsWith("department ") ? state.scope.split(" ")[1] : null);
 
@@ -542,12 +537,14 @@
 
   async function loadKpis() {
     // the API's default is the last complete day or month (as `gridalert report`); a duty officer
-    // looks at today and this month, so the page names the date: the browser's own (the centre's)
-    if (!$("kpi-date").value) $("kpi-date").value = today();
+    // looks at today and this month: the district's today (its timezone), not the browser's clock,
+    // which the answer then shows in the date field
+    const picked = $("kpi-date").value;
     const period = $("period").value;
-    const date = period === "month" ? $("kpi-date").value.slice(0, 7) : $("kpi-date").value;
+    const date = !picked ? "today" : period === "month" ? picked.slice(0, 7) : picked;
     const { status, body } = await api(`/api/kpis?period=${period}&date=${encodeURIComponent(date)}`)
       .catch(() => ({ status: 0, body: {} }));
+    if (status === 200 && !picked) $("kpi-date").value = period === "month" ? `${body.period}-01` : body.period;
     if (status === 403) {
       $("kpi-note").textContent = t("no_kpis");
       $("kpis").dataset.state = "forbidden";

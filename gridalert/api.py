@@ -11,7 +11,7 @@ may do. An incident outside the caller's scope is answered like one that does no
   reassign, reopen, rate, silence: the same command as ``gridalert command``, given by the token's
   person; answers the incident stage's outcome
 - ``GET  /api/map``              the grids as GeoJSON, each with its open incidents and the worst severity
-- ``GET  /api/kpis``             key figures of a day or month (period, date), as ``gridalert report``
+- ``GET  /api/kpis``             key figures of a day or month (period, date; date=today: the district's), as ``gridalert report``
 - ``POST /api/events``           CloudEvents over HTTP (structured, batch or binary mode) to ``gridalert.events``
 - ``GET  /api/stream``           server-sent events: every incident of the caller's area as it changes
 - ``GET  /api/openapi.json``     this API, described
@@ -341,9 +341,11 @@ async def kpis(request: web.Request) -> web.Response:
     if scope.kind not in ("district", "township"):
         return problem(403, "key figures are for the district centre and township duty")
     tz = ZoneInfo(api.district.policies.timezone)
+    kind, when, local_today = request.query.get("period", "day"), request.query.get("date"), datetime.now(tz).date()
+    if when == "today":  # the district's today (its policies' timezone), whatever the browser's clock says
+        when = local_today.isoformat() if kind == "day" else f"{local_today:%Y-%m}"
     try:
-        period = period_of(request.query.get("period", "day"), request.query.get("date"), tz,
-                           datetime.now(tz).date())
+        period = period_of(kind, when, tz, local_today)
     except ValueError as exc:
         return problem(400, str(exc))
     limits = {k.value: v for k, v in api.district.policies.disposal_s.items()}

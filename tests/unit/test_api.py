@@ -296,3 +296,14 @@ def test_the_role_and_area_matrix_for_commands(world):
     # the grid head may act on their own grid's incident
     status, body = call(app, "POST", tower, tokens["gh-GSH-JHY-01-03"], json={"action": "on_scene"})
     assert status == 200 and body["outcome"] == "on_scene"
+
+
+def test_today_is_the_districts_day_whatever_the_callers_clock_says(world):
+    app, tokens = world.app, world.tokens
+    beijing = timezone(timedelta(hours=8))  # the sample policies' Asia/Shanghai
+    before = datetime.now(beijing).date()
+    status, body = call(app, "GET", "/api/kpis?period=day&date=today", tokens["dd-GSH-1"])
+    after = datetime.now(beijing).date()
+    assert status == 200 and body["period"] in {before.isoformat(), after.isoformat()}
+    month = call(app, "GET", "/api/kpis?period=month&date=today", tokens["dd-GSH-1"])[1]
+    assert month["period"] in {f"{before:%Y-%m}", f"{after:%Y-%m}"}
