@@ -3,7 +3,7 @@
 Real broker, real worker and web processes; the worker's /health, /ready and /metrics are on a
 port of its own (``Worker.ops_url``). A test stops the worker with SIGTERM in the middle of a
 stream of events: what it handled is exactly what it committed, and the next worker goes on from
-there. The last restarts it logging JSON.
+there. JSON logs: ``test_json_logs.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-GRID, OTHER_GRID, JSON_GRID = "GSH-JHY-01-02", "GSH-JHY-02-01", "GSH-JHY-03-03"
+GRID, OTHER_GRID = "GSH-JHY-01-02", "GSH-JHY-02-01"
 LINK = re.compile(r"^接单：http://\S+/a/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$", re.MULTILINE)
 
 
@@ -207,28 +207,3 @@ def test_sigterm_mid_stream_finishes_and_commits_what_it_handled_and_the_next_wo
         later = [letter.offset for letter in letters.letters[len(handled):] if letter.partition == partition]
         assert min(later) == end, f"partition {partition}: the new worker began at {min(later)}, not at {end}"
     assert http("GET", f"{pipeline.worker.ops_url}/health")[0] == 200
-
-
-def test_a_json_log_is_one_object_per_line_and_names_the_incident_a_line_is_about(pipeline, district, sessions):
-    pipeline.worker.stop()
-    log, start = pipeline.worker.log, pipeline.worker.log.stat().st_size
-    pipeline.worker.env["GRIDALERT_LOG_FORMAT"] = "json"
-    pipeline.restart_worker(kill=False)  # stopped already: this starts a worker logging JSON
-    event = alarm_in(pipeline, JSON_GRID)
-    send(pipeline, b"not json at all")
-    [incident] = wait_until(lambda: incidents_where(sessions, lambda i: i.source_event_id == event["id"]),
-                            timeout_s=60, what="the incident in the database")
-
-    def lines() -> list[dict]:
-        text = log.read_bytes()[start:].decode()
-        not_json = [line for line in text.splitlines() if not line.startswith("{")]
-        assert not not_json, f"lines that are not JSON: {not_json[:3]}"
-        return [json.loads(line) for line in text.splitlines()]
-
-    paged = wait_until(lambda: [line for line in lines() if line.get("incident_id") == incident.id],
-                       timeout_s=30, what="a log line naming the incident (its page being sent)")
-    assert {"time", "level", "logger", "message"} <= set(paged[0])
-    wait_until(lambda: [line for line in lines() if line["logger"] == "gridalert.agents"
-                        and "dead-lettered" in line["message"] and line["level"] == "info"],
-               timeout_s=30, what="the malformed event's dead letter in the log")
-    assert any(line["message"] == "[^Worker]: Ready" for line in lines())
