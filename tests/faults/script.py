@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -130,28 +131,35 @@ class Script:
         assert projection_matches_log(self.pipeline) is None
 
 
-def incident_log(bootstrap: list[str]) -> dict[str, dict[int, dict]]:
-    """``gridalert.incidents`` read from the beginning: incident id → seq → event (as JSON)."""
+def read_topic(bootstrap: list[str], topic: str) -> Iterator[bytes]:
+    """The values on ``topic`` from its beginning to its end offsets now, partition by partition."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
                              consumer_timeout_ms=1000)
     try:
-        partitions = [TopicPartition(INCIDENTS, p) for p in consumer.partitions_for_topic(INCIDENTS) or ()]
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         end = consumer.end_offsets(partitions)
-        log: dict[str, dict[int, dict]] = defaultdict(dict)
         while any(consumer.position(tp) < end[tp] for tp in partitions):
             for records in consumer.poll(timeout_ms=1000).values():
                 for record in records:
-                    event = json.loads(record.value)
-                    before = log[event["incident_id"]].get(event["seq"])
-                    if before is not None and before["kind"] != event["kind"]:
-                        raise AssertionError(f"{event['id']} is in the log twice as different steps: "
-                                             f"{before['kind']} and {event['kind']}")
-                    log[event["incident_id"]][event["seq"]] = event
-        return dict(log)
+                    if record.offset < end[TopicPartition(record.topic, record.partition)]:
+                        yield record.value
     finally:
         consumer.close()
+
+
+def incident_log(bootstrap: list[str]) -> dict[str, dict[int, dict]]:
+    """``gridalert.incidents`` read from the beginning: incident id → seq → event (as JSON)."""
+    log: dict[str, dict[int, dict]] = defaultdict(dict)
+    for value in read_topic(bootstrap, INCIDENTS):
+        event = json.loads(value)
+        before = log[event["incident_id"]].get(event["seq"])
+        if before is not None and before["kind"] != event["kind"]:
+            raise AssertionError(f"{event['id']} is in the log twice as different steps: "
+                                 f"{before['kind']} and {event['kind']}")
+        log[event["incident_id"]][event["seq"]] = event
+    return dict(log)
 
 
 def projection_matches_log(pipeline) -> str | None:

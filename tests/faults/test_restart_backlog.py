@@ -22,10 +22,9 @@ import uuid
 from collections import Counter
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from gridalert.streams.topics import VALIDATED
-from tests.faults.script import ACCEPTED, CLIMBING, Script
+from tests.faults.script import ACCEPTED, CLIMBING, Script, read_topic
 from tests.support.pipeline import heat, point_in, send
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -38,22 +37,7 @@ ALARM_C = 80.0
 
 def read_ids(bootstrap: list[str], topic: str) -> Counter:
     """Every record's ``id`` on ``topic``, from its beginning to its end offsets now."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                             consumer_timeout_ms=1000)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-        ids: Counter = Counter()
-        while any(consumer.position(tp) < end[tp] for tp in partitions):
-            for records in consumer.poll(timeout_ms=1000).values():
-                for record in records:
-                    if record.offset < end[TopicPartition(record.topic, record.partition)]:
-                        ids[json.loads(record.value)["id"]] += 1
-        return ids
-    finally:
-        consumer.close()
+    return Counter(json.loads(value)["id"] for value in read_topic(bootstrap, topic))
 
 
 def validated_or_quiet(pipeline, ids: list[str], *, quiet_s: float = 20, timeout_s: float = 180) -> None:
