@@ -17,6 +17,7 @@ from gridalert.config.loader import DEVICES, GRIDS, DistrictConfig
 from gridalert.geo.reload import ReloadingDevices, ReloadingGridMap
 from gridalert.config.settings import Settings
 from gridalert.streams import topics as names
+from gridalert.streams.consumer import GridApp
 from gridalert.streams.recovery import GridTableManager
 from gridalert.streams.records import Alarm, DeadLetter, Delivery, DispatchOrder, IncidentEvent, LocatedEvent, ValidEvent
 
@@ -85,7 +86,8 @@ def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
     from gridalert.agents import register_all
     from gridalert.agents.boundary import DEAD_LETTER_LOG
 
-    app = faust.App(
+    # GridApp: faust.App whose consumer never skips a record it fetched (streams/consumer.py).
+    app = GridApp(
         settings.app_id,
         broker=settings.broker,
         store="memory://",
