@@ -91,6 +91,7 @@ def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
         settings.app_id,
         broker=settings.broker,
         store="memory://",
+        datadir=str(settings.data_dir / "faust"),  # not "<app id>-data" in whatever directory it was started from
         autodiscover=False,
         topic_partitions=settings.partitions,
         topic_allow_declare=True,

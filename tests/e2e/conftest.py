@@ -196,6 +196,23 @@ class Pipeline:
         self.extra_workers.append(worker)
         return worker
 
+    def stop_workers(self) -> None:
+        for extra in self.extra_workers:
+            extra.stop()
+        self.worker.stop()
+
+
+def worker_env(broker_url: str, database_url: str, config_dir: Path, base: Path, *, group: str,
+               partitions: int) -> dict[str, str]:
+    """A test worker's environment: its broker, database and district, and a consumer group of its own."""
+    return {**os.environ,
+            "GRIDALERT_BROKER": broker_url,
+            "GRIDALERT_DATABASE_URL": database_url,
+            "GRIDALERT_CONFIG_DIR": str(config_dir),
+            "GRIDALERT_DATA_DIR": str(base / "data"),
+            "GRIDALERT_APP_ID": f"{group}-{uuid.uuid4().hex[:8]}",
+            "GRIDALERT_PARTITIONS": str(partitions)}
+
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory, stack, module_database_url, policies_change, roster_change, receiver):
@@ -203,22 +220,14 @@ def pipeline(tmp_path_factory, stack, module_database_url, policies_change, rost
     broker = start_broker(stack, base)
     bootstrap = [broker.url.removeprefix("kafka://")]
     config_dir = write_config(base / "config", receiver, policies_change, roster_change)
-    env = {**os.environ,
-           "GRIDALERT_BROKER": broker.url,
-           "GRIDALERT_DATABASE_URL": module_database_url,
-           "GRIDALERT_CONFIG_DIR": str(config_dir),
-           "GRIDALERT_DATA_DIR": str(base / "data"),
-           "GRIDALERT_APP_ID": f"gridalert-test-{uuid.uuid4().hex[:8]}",
-           "GRIDALERT_PARTITIONS": "2"}
+    env = worker_env(broker.url, module_database_url, config_dir, base, group="gridalert-test", partitions=2)
     ensure_topics(bootstrap, ALL, 2)
     worker = start_worker(env, base / "worker.log")
     try:
         pipeline = Pipeline(broker, bootstrap, receiver, config_dir, module_database_url, worker, base)
         yield pipeline
     finally:
-        for extra in pipeline.extra_workers:
-            extra.stop()
-        pipeline.worker.stop()
+        pipeline.stop_workers()
         broker.stop()
 
 

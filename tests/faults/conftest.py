@@ -10,7 +10,6 @@ playing every phone, and one worker (``pipeline.add_worker()`` starts more). The
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
@@ -23,7 +22,7 @@ from gridalert.streams.records import TIERS
 from gridalert.streams.topics import ALL
 from gridalert.config.loader import load_config
 from tests.conftest import TEST_DATABASE_ENV
-from tests.e2e.conftest import TEST_KAFKA_ENV, Pipeline, start_worker, write_config
+from tests.e2e.conftest import TEST_KAFKA_ENV, Pipeline, start_worker, worker_env, write_config
 from tests.support.receiver import Receiver
 from tests.support.tcp_proxy import TcpProxy
 
@@ -87,13 +86,7 @@ def pipeline(tmp_path, database_url, policies_change) -> Iterator[FaultPipeline]
     bootstrap = [kafka.url.removeprefix("kafka://")]
     with Receiver() as receiver:
         config_dir = write_config(tmp_path / "config", receiver, policies_change)
-        env = {**os.environ,
-               "GRIDALERT_BROKER": kafka.url,
-               "GRIDALERT_DATABASE_URL": url,
-               "GRIDALERT_CONFIG_DIR": str(config_dir),
-               "GRIDALERT_DATA_DIR": str(tmp_path / "data"),
-               "GRIDALERT_APP_ID": f"gridalert-faults-{uuid.uuid4().hex[:8]}",
-               "GRIDALERT_PARTITIONS": str(PARTITIONS)}
+        env = worker_env(kafka.url, url, config_dir, tmp_path, group="gridalert-faults", partitions=PARTITIONS)
         ensure_topics(bootstrap, ALL, PARTITIONS)
         upgrade(url)
         engine = make_engine(url)
@@ -105,9 +98,7 @@ def pipeline(tmp_path, database_url, policies_change) -> Iterator[FaultPipeline]
             yield pipeline
         finally:
             if pipeline is not None:
-                for extra in pipeline.extra_workers:
-                    extra.stop()
-                pipeline.worker.stop()
+                pipeline.stop_workers()
             engine.dispose()
             kafka.stop()
 
