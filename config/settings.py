@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     database_url: Optional[str] = Field(default=None, description="SQLAlchemy URL of the projection")
     config_dir: Path = Field(default=SAMPLE_CONFIG_DIR, description="directory of grids/roster/policies")
-    data_dir: Path = Field(default=Path(".gridalert"), description="SQLite file and process logs")
+    data_dir: Path = Field(default=Path(".gridalert"), description="SQLite file, process logs, link secret, faust directory")
     app_id: str = Field(default="gridalert", description="Faust app id: consumer group and table prefix")
     partitions: int = Field(default=4, ge=1, description="partitions of every gridalert topic")
     embedded_broker: Literal["tansu", "kafka"] = Field(
