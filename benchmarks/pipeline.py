@@ -1,0 +1,233 @@
+"""Benchmark: the whole pipeline against the Kafka client's own limit, in one run on one broker (issue 9).
+
+On one single-node Apache Kafka (KRaft, 4 partitions per topic), in this order:
+
+1. **Reference** — a bare aiokafka consume→produce loop (``kafka_io.passthrough``) moving the same
+   event mix between two topics: the most one Python process moves with this client.
+2. **Throughput** — the mix (``workload.EventMix``: heat, activity and wiring readings, gateway
+   heartbeats, a few citizen reports; 0.6% alarms, each paging one grid head at a loopback
+   receiver) pre-loaded into gridalert.events, then ``gridalert worker`` processes started; the
+   time from every worker ready to the group having committed every stage's topic to its end, on
+   a Kaiyang-sized (853 grids) and a province-sized (100,000 grids) synthetic map
+   (``bench_district``), with one worker and with two.
+3. **Latency** — one worker on the Kaiyang map; a producer sends the mix at a steady 1,000 and
+   5,000 events/s; for each alarm event (5 a second, plus citizen reports) the time from handing
+   it to the Kafka client (``producer.send``) to the first page's arrival at the receiver.
+4. **Timers and residents** — ``benchmarks/timers.py`` and ``benchmarks/residents.py`` (their own
+   ``run(quick)``), when present.
+
+Prints a Markdown table; writes it, the raw figures (JSON) and a plot under ``--results``; a full
+run also rewrites the "Pipeline" section of docs/performance.md and docs/performance-pipeline.png.
+
+Run:  make bench                                  (about 15 minutes on 2 cores)
+      python benchmarks/pipeline.py --quick       (a smoke run: Kaiyang, one worker, ~1 minute)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import platform
+import sys
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout: benchmarks.*, tests.support.*, gridalert
+
+from benchmarks import phases  # noqa: E402
+from benchmarks.bench_district import write_district  # noqa: E402
+from benchmarks.figures import Row, at_least, at_most, markdown_table, millis, plot, rate, replace_section  # noqa: E402
+from tests.support.receiver import Receiver  # noqa: E402
+
+DOC = ROOT / "docs" / "performance.md"
+DOC_PLOT = ROOT / "docs" / "performance-pipeline.png"
+HELPERS = ("timers", "residents")
+
+
+@dataclass(frozen=True)
+class Plan:
+    reference_events: int
+    maps: tuple[str, ...]
+    workers: tuple[int, ...]
+    events: dict[str, int]          # pre-loaded messages per map
+    rates: tuple[int, ...]
+    paced_s: float
+
+
+FULL = Plan(reference_events=200_000, maps=("kaiyang", "province"), workers=(1, 2),
+            events={"kaiyang": 60_000, "province": 60_000}, rates=(1_000, 5_000), paced_s=30.0)
+QUICK = Plan(reference_events=20_000, maps=("kaiyang",), workers=(1,), events={"kaiyang": 3_000},
+             rates=(1_000,), paced_s=5.0)
+
+
+# -- measuring ---------------------------------------------------------------------------------------
+
+def measure(plan: Plan, base: Path, say=print) -> dict:
+    results: dict = {"throughput": {}, "latency": {}}
+    with Receiver() as receiver:
+        cluster = phases.Cluster.start(base, receiver)
+        try:
+            districts = {}
+            for preset in plan.maps:
+                started = time.perf_counter()
+                districts[preset] = write_district(preset, base / preset, receiver)
+                say(f"{preset}: map and devices written in {time.perf_counter() - started:.0f} s")
+            results["reference"] = phases.reference(cluster, districts[plan.maps[0]], plan.reference_events)
+            say(f"reference: {rate(results['reference']['rate'])}")
+            for preset in plan.maps:
+                for workers in plan.workers:
+                    figures = phases.throughput(cluster, districts[preset], workers=workers, count=plan.events[preset])
+                    results["throughput"][f"{preset}/{workers}"] = figures
+                    say(f"{preset}, {workers} worker(s): {rate(figures['rate'])} ({json.dumps(figures)})")
+            for offered in plan.rates:
+                figures = phases.latency(cluster, districts[plan.maps[0]], rate=offered, seconds=plan.paced_s)
+                results["latency"][str(offered)] = figures
+                say(f"latency at {offered}/s: {json.dumps(figures)}")
+        finally:
+            cluster.stop()
+    return results
+
+
+def run_helpers(quick: bool, say=print) -> dict[str, dict]:
+    """Figures of benchmarks/timers.py and benchmarks/residents.py, each skipped if absent."""
+    found = {}
+    for name in HELPERS:
+        path = ROOT / "benchmarks" / f"{name}.py"
+        if not path.exists():
+            say(f"{name}: skipped, benchmarks/{name}.py is not there yet")
+            continue
+        spec = importlib.util.spec_from_file_location(f"benchmarks.{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found[name] = module.run(quick=quick)
+        say(f"{name}: {json.dumps(found[name], default=str)}")
+    return found
+
+
+def machine(broker: str) -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown CPU")
+    memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                         if line.startswith("MemTotal")))
+    from importlib.metadata import version
+
+    return (f"{os.cpu_count()} cores ({model}), {memory_kb / 2**20:.0f} GB RAM; Python {platform.python_version()}, "
+            f"faust-streaming {version('faust-streaming')}, aiokafka {version('aiokafka')}; {broker}; "
+            f"load average {os.getloadavg()[0]:.1f} at the start")
+
+
+# -- reporting ---------------------------------------------------------------------------------------
+
+MAP_NAMES = {"kaiyang": "Kaiyang map (853 grids)", "province": "province map (100,000 grids)"}
+
+
+def rows(results: dict) -> list[Row]:
+    reference = results["reference"]["rate"]
+    table = [Row("bare aiokafka consume→produce (reference)", rate(reference))]
+    by_map: dict[str, dict[int, float]] = {}
+    for key, figures in results["throughput"].items():
+        preset, workers = key.split("/")
+        share = figures["rate"] / reference
+        by_map.setdefault(preset, {})[int(workers)] = figures["rate"]
+        per_worker = share / int(workers)
+        table.append(Row(f"full pipeline, {MAP_NAMES[preset]}, {workers} worker(s)",
+                         f"{rate(figures['rate'])} = {share:.1%} of the reference "
+                         f"({per_worker:.1%} per worker; {figures['cpu_us_per_event']:,.0f} µs worker CPU per event; "
+                         f"{figures['paged']}/{figures['alarms']} alarms paged, {figures['dead_letters']} dead letters)",
+                         "≥ 50% per worker", at_least(per_worker * 100, 50, "%")))
+    for preset, rates in by_map.items():
+        if 1 in rates and 2 in rates:
+            table.append(Row(f"two workers / one, {MAP_NAMES[preset]}", f"{rates[2] / rates[1]:.2f}×", "≥ 1.7×",
+                             at_least(rates[2] / rates[1], 1.7, "×")))
+    for offered, figures in results["latency"].items():
+        ceiling = 0.25 if int(offered) <= 1000 else 1.0
+        table.append(Row(f"produce → page, {int(offered):,} events/s offered ({figures['sent_rate']:,.0f} sent; "
+                         f"{figures['paged']}/{figures['alarms']} alarms paged; {figures['behind_at_end']:,} messages "
+                         "behind when the producer stopped)",
+                         " / ".join(f"p{q} {millis(figures[f'p{q}'])}" for q in (50, 90, 99)),
+                         f"p99 < {ceiling * 1000:,.0f} ms", at_most(figures["p99"] * 1000, ceiling * 1000, " ms")))
+    for name, figures in results.get("helpers", {}).items():
+        for key, value in figures.items():
+            table.append(Row(f"{name}: {key}", f"{value:,.3f}" if isinstance(value, float) else str(value)))
+    return table
+
+
+def section(results: dict, table: str, command: str) -> str:
+    return "\n".join([
+        "The whole pipeline (validate → locate → detect → incident → dispatch → notify → record) against",
+        "a bare aiokafka consume→produce loop, **in the same run on the same broker**, by",
+        "`benchmarks/pipeline.py` (what each figure measures and how: its docstring and `benchmarks/phases.py`).",
+        "Throughput is sustained events/s from every worker ready to the consumer group having committed",
+        "every stage's topic to its end (Faust commits every 2.8 s, so the time is an upper bound by up",
+        "to one interval). Latency is from handing an alarm event to the Kafka client to its page's",
+        "arrival at the loopback receiver (HTTP, apprise `json://`), for the alarms among a steady mix.",
+        "",
+        f"**Machine.** {results['machine']}; load average {results['load_end']:.1f} at the end.",
+        "",
+        f"**Command** (repository root; {results['wall_s'] / 60:.0f} min, {results['date']}):",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        table,
+        "",
+        "![Throughput of the reference and the pipeline runs; latency percentiles at each offered rate]"
+        "(performance-pipeline.png)",
+        "",
+        "Why a target is missed, and what would move it: the next section (written by hand after the run).",
+    ])
+
+
+def report(results: dict, out: Path, *, update_docs: bool, command: str) -> str:
+    table = markdown_table(rows(results))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "pipeline.json").write_text(json.dumps(results, indent=2, default=str))
+    (out / "pipeline.md").write_text(table + "\n")
+    throughput = {"bare aiokafka (reference)": results["reference"]["rate"]}
+    throughput |= {f"{MAP_NAMES[k.split('/')[0]]}, {k.split('/')[1]} worker(s)": v["rate"]
+                   for k, v in results["throughput"].items()}
+    latencies = {f"{int(k):,}/s offered": {m: v[m] for m in ("p50", "p90", "p99")} for k, v in results["latency"].items()}
+    plot(out / "pipeline.png", throughput, latencies, title=results["machine"][:160])
+    if update_docs:
+        DOC_PLOT.write_bytes((out / "pipeline.png").read_bytes())
+        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), "Pipeline", section(results, table, command)),
+                       encoding="utf-8")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: Kaiyang, one worker, small counts")
+    parser.add_argument("--results", type=Path, default=ROOT / ".gridalert" / "bench",
+                        help="where the table, the JSON figures and the plot go")
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone (--quick never writes it)")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    from gridalert.streams.apache_kafka import version
+
+    started = time.monotonic()
+    results: dict = {"machine": machine(f"Apache Kafka {version()} (one KRaft node, {phases.PARTITIONS} partitions)"),
+                     "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    scratch = args.results / "run"  # broker data, maps, worker logs: kept until the next run
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    results |= measure(plan, scratch)
+    shutil.rmtree(scratch / "kafka", ignore_errors=True)
+    results["helpers"] = run_helpers(args.quick)
+    results["wall_s"] = time.monotonic() - started
+    results["load_end"] = os.getloadavg()[0]
+    command = "make bench" if not args.quick else "python benchmarks/pipeline.py --quick"
+    print(report(results, args.results, update_docs=not (args.quick or args.no_docs), command=command))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The pipeline benchmark's report arithmetic: percentiles, verdicts against the issue's targets,
+the Markdown table and the docs section it replaces (benchmarks/figures.py; the harness itself is
+not a test: ``make bench``)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from benchmarks.figures import Row, at_least, at_most, markdown_table, millis, percentile, replace_section
+
+
+@pytest.mark.parametrize("values, q, expected", [
+    ([0.3, 0.1, 0.2], 50, 0.2),
+    ([0.3, 0.1, 0.2], 100, 0.3),
+    ([5.0], 99, 5.0),
+    (list(range(1, 101)), 90, 90),
+    (list(range(1, 101)), 99, 99),
+    ([0.1, 0.2, math.inf], 50, 0.2),       # a page that never came counts as the slowest
+    ([0.1, 0.2, math.inf], 99, math.inf),
+])
+def test_percentile_is_nearest_rank(values, q, expected):
+    assert percentile(values, q) == expected
+
+
+def test_percentile_of_nothing_is_nan():
+    assert math.isnan(percentile([], 50))
+
+
+@pytest.mark.parametrize("verdict, expected", [
+    (at_least(62.0, 50, "%"), "met"),
+    (at_least(1.2, 50, "%"), "missed: 1.20% is 98% below 50%"),
+    (at_least(1.7, 1.7, "×"), "met"),
+    (at_most(180.0, 250, " ms"), "met"),
+    (at_most(2500.0, 250, " ms"), "missed: 2,500 ms is 10.0× the 250 ms target"),
+    (at_most(math.inf, 1000, " ms"), "missed: not every page arrived (> 1000 ms)"),
+    (at_least(math.nan, 50), "not measured"),
+])
+def test_verdicts_say_met_or_by_how_much_missed(verdict, expected):
+    assert verdict == expected
+
+
+def test_millis_names_pages_that_never_came():
+    assert (millis(0.0123), millis(math.inf)) == ("12 ms", "never (page not arrived)")
+
+
+def test_markdown_table_has_a_row_per_figure():
+    table = markdown_table([Row("reference", "50,000 events/s"), Row("p99", "80 ms", "< 250 ms", "met")])
+    assert table.splitlines() == ["| measurement | figure | target (issue 9) | verdict |", "|---|---|---|---|",
+                                  "| reference | 50,000 events/s |  |  |", "| p99 | 80 ms | < 250 ms | met |"]
+
+
+DOC = "# Performance\n\nIntro.\n\n## Grid location (geo)\n\nGeo figures.\n\n## Pipeline\n\nOld figures.\n\n## Later\n\nKept.\n"
+
+
+def test_replace_section_replaces_only_that_section():
+    new = replace_section(DOC, "Pipeline", "New figures.")
+    assert "Old figures" not in new
+    assert "## Pipeline\n\nNew figures.\n\n## Later\n\nKept.\n" in new
+    assert "## Grid location (geo)\n\nGeo figures." in new
+
+
+def test_replace_section_appends_when_missing():
+    new = replace_section("# Performance\n\n## Grid location (geo)\n\nGeo.\n", "Pipeline", "Figures.")
+    assert new.endswith("Geo.\n\n## Pipeline\n\nFigures.\n")
+
+
+def test_replace_section_does_not_touch_a_section_whose_name_only_starts_alike():
+    doc = "## Pipeline\n\nOld.\n\n## Pipeline: why\n\nHand-written.\n"
+    assert replace_section(doc, "Pipeline", "New.") == "## Pipeline\n\nNew.\n\n## Pipeline: why\n\nHand-written.\n"
