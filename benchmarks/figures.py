@@ -38,7 +38,7 @@ def at_least(value: float, target: float, unit: str = "") -> str:
         return "not measured"
     if value >= target:
         return "met"
-    return f"missed: {value:.2f}{unit} is {100 * (1 - value / target):.0f}% below {target:g}{unit}"
+    return f"missed: {value:.2f}{unit} against {target:g}{unit} ({value / target:.0%} of the target)"
 
 
 def at_most(value: float, target: float, unit: str = "") -> str:
@@ -91,7 +91,8 @@ def plot(path: Path, throughput: dict[str, float], latencies: dict[str, dict[str
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     names = list(throughput)
     left.barh(names[::-1], [throughput[n] for n in names[::-1]], color="#4C72B0")
-    left.set_xlabel("events per second (higher is better)")
+    left.set_xscale("log")
+    left.set_xlabel("events per second, log scale (higher is better)")
     left.set_title("Throughput: one run, one Apache Kafka")
     for y, name in enumerate(names[::-1]):
         left.annotate(f"{throughput[name]:,.0f}", (throughput[name], y), va="center", fontsize=8,

@@ -30,8 +30,9 @@ def test_percentile_of_nothing_is_nan():
 
 @pytest.mark.parametrize("verdict, expected", [
     (at_least(62.0, 50, "%"), "met"),
-    (at_least(1.2, 50, "%"), "missed: 1.20% is 98% below 50%"),
+    (at_least(1.2, 50, "%"), "missed: 1.20% against 50% (2% of the target)"),
     (at_least(1.7, 1.7, "×"), "met"),
+    (at_least(1.5, 1.7, "×"), "missed: 1.50× against 1.7× (88% of the target)"),
     (at_most(180.0, 250, " ms"), "met"),
     (at_most(2500.0, 250, " ms"), "missed: 2,500 ms is 10.0× the 250 ms target"),
     (at_most(math.inf, 1000, " ms"), "missed: not every page arrived (> 1000 ms)"),
