@@ -45,7 +45,6 @@ STAGE_TOPICS = (names.EVENTS, names.VALIDATED, names.LOCATED, names.ALARMS, name
 REFERENCE_IN, REFERENCE_OUT = "bench.passthrough.in", "bench.passthrough.out"
 ALARM_EVERY = 200  # one message in 200 raises an alarm (0.5%) in the throughput runs
 ALARMS_PER_S = 5   # alarms a second in the latency runs, whatever the rate
-PAGE_WAIT_S = 30.0  # after a paced run: how long pages may still come
 SETTLE_S = 3.0  # after the last worker is ready: the group's assignment settles
 
 
@@ -152,8 +151,12 @@ def throughput(cluster: Cluster, district: District, *, workers: int, count: int
 
 # -- latency ---------------------------------------------------------------------------------------
 
-def latency(cluster: Cluster, district: District, *, rate: float, seconds: float) -> dict:
-    """Produce → page at the receiver, p50/p90/p99, for the alarms among ``rate`` events/s."""
+def latency(cluster: Cluster, district: District, *, rate: float, seconds: float, page_wait_s: float) -> dict:
+    """Produce → page at the receiver, p50/p90/p99, for the alarms among ``rate`` events/s.
+
+    Pages may come up to ``page_wait_s`` after the producer stopped; an alarm paged later (a
+    worker that cannot keep up falls further behind every second) counts as never paged, and so
+    as slower than every other."""
     env = phase_env(cluster, district, f"{district.preset}-{int(rate)}eps")
     mix = EventMix(district, seed=3, prefix=env["GRIDALERT_APP_ID"])
     alarm_every = max(1, round(rate / ALARMS_PER_S))
@@ -165,18 +168,21 @@ def latency(cluster: Cluster, district: District, *, rate: float, seconds: float
                              lambda: mix.alarm() if (mix.count + 1) % alarm_every == 0 else mix.reading(),
                              rate=rate, seconds=seconds)
         behind_at_end = progress.behind()
-        arrived = _wait_for_pages(cluster.receiver, pages_before, set(run.alarm_sent_at))
+        arrived = _wait_for_pages(cluster.receiver, pages_before, set(run.alarm_sent_at), page_wait_s)
     finally:
         stop_all(running)
     delays = [arrived.get(grid, math.inf) - sent for grid, sent in run.alarm_sent_at.items()]
+    first = min(run.alarm_sent_at.values(), default=0.0)
     return {"offered": rate, "sent_rate": run.rate, "seconds": run.seconds, "alarms": len(delays),
             "paged": sum(math.isfinite(d) for d in delays), "behind_at_end": behind_at_end,
-            **{f"p{q}": percentile(delays, q) for q in (50, 90, 99)}}
+            "page_wait_s": page_wait_s, **{f"p{q}": percentile(delays, q) for q in (50, 90, 99)},
+            "samples": sorted((sent - first, arrived[grid] - sent) for grid, sent in run.alarm_sent_at.items()
+                              if grid in arrived)}
 
 
-def _wait_for_pages(receiver: Receiver, since: int, grids: set[str]) -> dict[str, float]:
-    """Grid → arrival of the first page to its grid head, waiting up to ``PAGE_WAIT_S`` for the rest."""
-    deadline = time.monotonic() + PAGE_WAIT_S
+def _wait_for_pages(receiver: Receiver, since: int, grids: set[str], wait_s: float) -> dict[str, float]:
+    """Grid → arrival of the first page to its grid head, waiting up to ``wait_s`` for the rest."""
+    deadline = time.monotonic() + wait_s
     while True:
         arrived: dict[str, float] = {}
         for path, at in receiver.arrivals(since):
