@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Optional
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from kafka import KafkaAdminClient
 from kafka.admin import OffsetSpec
+from kafka.errors import CoordinatorNotAvailableError
 
 from benchmarks.workload import Message
 
@@ -100,10 +101,21 @@ def end_offsets(admin: KafkaAdminClient, partitions: list[TopicPartition]) -> di
     return {TopicPartition(tp.topic, tp.partition): info.offset for tp, info in answer.items()}
 
 
-def start_at_end(admin: KafkaAdminClient, group: str, topics: Iterable[str]) -> None:
+def start_at_end(admin: KafkaAdminClient, group: str, topics: Iterable[str], *, timeout_s: float = 60) -> None:
     """Commit ``group``'s offsets at the topics' current ends: a worker of that group starts there
-    (the benchmark runs several phases on one broker; each phase reads only its own messages)."""
-    admin.reset_group_offsets(group, {tp: OffsetSpec.LATEST for tp in partitions_of(admin, topics)})
+    (the benchmark runs several phases on one broker; each phase reads only its own messages).
+
+    A fresh broker has no group coordinator until its offsets topic is up: retried until then."""
+    specs = {tp: OffsetSpec.LATEST for tp in partitions_of(admin, topics)}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin.reset_group_offsets(group, specs)
+            return
+        except CoordinatorNotAvailableError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 @dataclass
