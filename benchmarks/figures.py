@@ -71,6 +71,66 @@ def markdown_table(rows: Iterable[Row]) -> str:
     return "\n".join(lines)
 
 
+LATENCY_TARGETS = {1_000: 0.25, 5_000: 1.0}  # offered events/s → p99 ceiling, s (issue 9)
+MAP_NAMES = {"kaiyang": "Kaiyang map (853 grids)", "province": "province map (100,000 grids)"}
+
+
+def rows(results: dict) -> list[Row]:
+    reference = results["reference"]["rate"]
+    table = [Row("bare aiokafka consume→produce (reference)", rate(reference))]
+    by_map: dict[str, dict[int, float]] = {}
+    for key, figures in results["throughput"].items():
+        preset, workers = key.split("/")
+        share = figures["rate"] / reference
+        by_map.setdefault(preset, {})[int(workers)] = figures["rate"]
+        per_worker = share / int(workers)
+        table.append(Row(f"full pipeline, {MAP_NAMES[preset]}, {workers} worker(s)",
+                         f"{rate(figures['rate'])} = {share:.1%} of the reference "
+                         f"({per_worker:.1%} per worker; {figures['cpu_us_per_event']:,.0f} µs worker CPU per event; "
+                         f"{figures['paged']}/{figures['alarms']} alarms paged, {figures['dead_letters']} dead letters)",
+                         "≥ 50% per worker", at_least(per_worker * 100, 50, "%")))
+    for preset, rates in by_map.items():
+        if 1 in rates and 2 in rates:
+            table.append(Row(f"two workers / one, {MAP_NAMES[preset]}", f"{rates[2] / rates[1]:.2f}×", "≥ 1.7×",
+                             at_least(rates[2] / rates[1], 1.7, "×")))
+    for offered, figures in results["latency"].items():
+        target = LATENCY_TARGETS.get(int(offered))
+        table.append(Row(f"produce → page, {int(offered):,} events/s offered for {figures['seconds']:.0f} s "
+                         f"({figures['sent_rate']:,.0f} sent; {figures['behind_at_end']:,} messages behind when the "
+                         f"producer stopped; {figures['paged']}/{figures['alarms']} alarms paged within "
+                         f"{figures['page_wait_s']:.0f} s after it stopped)",
+                         " / ".join(f"p{q} {millis(figures[f'p{q}'])}" for q in (50, 90, 99)),
+                         f"p99 < {target * 1000:,.0f} ms" if target else "",
+                         at_most(figures["p99"] * 1000, target * 1000, " ms") if target else ""))
+    table += helper_rows(results.get("helpers", {}))
+    return table
+
+
+# The other helpers' targets (issue 9): the figure each reports for it, and its ceiling.
+HELPER_TARGETS = {
+    "timers": ("escalation steps' lateness p99, 100,000 open incidents", "lateness_p99_ms", 1000.0, " ms"),
+    "residents": ("worker memory per 1,000,000 monitored residents", "rss_mb_per_1M", 300.0, " MB"),
+}
+
+
+def helper_rows(helpers: dict[str, dict]) -> list[Row]:
+    """Per helper: its target figure with a verdict, then all its figures in one row."""
+    table = []
+    for name, (what, key, ceiling, unit) in HELPER_TARGETS.items():
+        target = f"≤ {ceiling:,.0f}{unit}"
+        figures = helpers.get(name)
+        if figures is None:
+            table.append(Row(what, f"not measured: benchmarks/{name}.py absent or skipped", target, "not measured"))
+            continue
+        value = figures.get(key, math.nan)
+        table.append(Row(f"{what} (benchmarks/{name}.py: {key})", f"{value:,}{unit}", target,
+                         at_most(float(value), ceiling, unit)))
+        table.append(Row(f"benchmarks/{name}.py, every figure", "; ".join(
+            f"{k} {v:,}" if isinstance(v, (int, float)) and not isinstance(v, bool) else f"{k} {v}"
+            for k, v in figures.items())))
+    return table
+
+
 def replace_section(document: str, heading: str, body: str) -> str:
     """``document`` with the level-2 section ``heading`` (up to the next ``## ``) replaced by
     ``body``; appended at the end if the document has no such section."""

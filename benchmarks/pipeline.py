@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import os
 import platform
 import sys
@@ -43,7 +42,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout: benchmarks.*, tests.suppor
 
 from benchmarks import phases  # noqa: E402
 from benchmarks.bench_district import write_district  # noqa: E402
-from benchmarks.figures import Row, at_least, at_most, markdown_table, millis, plot, rate, replace_section  # noqa: E402
+from benchmarks.figures import MAP_NAMES, markdown_table, plot, rate, replace_section, rows  # noqa: E402
 from tests.support.receiver import Receiver  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
@@ -98,9 +97,13 @@ def measure(plan: Plan, base: Path, say=print) -> dict:
     return results
 
 
-def run_helpers(quick: bool, say=print) -> dict[str, dict]:
-    """Figures of benchmarks/timers.py and benchmarks/residents.py, each skipped if absent."""
-    found = {}
+def run_helpers(mode: str, say=print) -> dict[str, dict]:
+    """Figures of benchmarks/timers.py and benchmarks/residents.py (``run(quick=...)``), each skipped
+    if absent; ``mode`` is full, quick or skip."""
+    found: dict[str, dict] = {}
+    if mode == "skip":
+        say("timers, residents: skipped (--helpers skip)")
+        return found
     for name in HELPERS:
         path = ROOT / "benchmarks" / f"{name}.py"
         if not path.exists():
@@ -109,8 +112,10 @@ def run_helpers(quick: bool, say=print) -> dict[str, dict]:
         spec = importlib.util.spec_from_file_location(f"benchmarks.{name}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        found[name] = module.run(quick=quick)
-        say(f"{name}: {json.dumps(found[name], default=str)}")
+        started = time.perf_counter()
+        found[name] = module.run(quick=mode == "quick")
+        say(f"{name} ({mode}, {time.perf_counter() - started:.0f} s):")
+        say("  " + json.dumps(found[name], default=str))
     return found
 
 
@@ -127,67 +132,6 @@ def machine(broker: str) -> str:
 
 # -- reporting ---------------------------------------------------------------------------------------
 
-LATENCY_TARGETS = {1_000: 0.25, 5_000: 1.0}  # offered events/s → p99 ceiling, s (issue 9)
-MAP_NAMES = {"kaiyang": "Kaiyang map (853 grids)", "province": "province map (100,000 grids)"}
-
-
-def rows(results: dict) -> list[Row]:
-    reference = results["reference"]["rate"]
-    table = [Row("bare aiokafka consume→produce (reference)", rate(reference))]
-    by_map: dict[str, dict[int, float]] = {}
-    for key, figures in results["throughput"].items():
-        preset, workers = key.split("/")
-        share = figures["rate"] / reference
-        by_map.setdefault(preset, {})[int(workers)] = figures["rate"]
-        per_worker = share / int(workers)
-        table.append(Row(f"full pipeline, {MAP_NAMES[preset]}, {workers} worker(s)",
-                         f"{rate(figures['rate'])} = {share:.1%} of the reference "
-                         f"({per_worker:.1%} per worker; {figures['cpu_us_per_event']:,.0f} µs worker CPU per event; "
-                         f"{figures['paged']}/{figures['alarms']} alarms paged, {figures['dead_letters']} dead letters)",
-                         "≥ 50% per worker", at_least(per_worker * 100, 50, "%")))
-    for preset, rates in by_map.items():
-        if 1 in rates and 2 in rates:
-            table.append(Row(f"two workers / one, {MAP_NAMES[preset]}", f"{rates[2] / rates[1]:.2f}×", "≥ 1.7×",
-                             at_least(rates[2] / rates[1], 1.7, "×")))
-    for offered, figures in results["latency"].items():
-        target = LATENCY_TARGETS.get(int(offered))
-        table.append(Row(f"produce → page, {int(offered):,} events/s offered for {figures['seconds']:.0f} s "
-                         f"({figures['sent_rate']:,.0f} sent; {figures['behind_at_end']:,} messages behind when the "
-                         f"producer stopped; {figures['paged']}/{figures['alarms']} alarms paged within "
-                         f"{figures['page_wait_s']:.0f} s after it stopped)",
-                         " / ".join(f"p{q} {millis(figures[f'p{q}'])}" for q in (50, 90, 99)),
-                         f"p99 < {target * 1000:,.0f} ms" if target else "",
-                         at_most(figures["p99"] * 1000, target * 1000, " ms") if target else ""))
-    table += helper_rows(results.get("helpers", {}))
-    return table
-
-
-# The other helpers' targets (issue 9), found by the name of the figure they report.
-HELPER_TARGETS = {
-    "timers": ("escalation steps' lateness p99, 100,000 open incidents", "p99", "≤ 1 s", 1.0),
-    "residents": ("worker memory per 1,000,000 monitored residents", "per_million", "≤ 300 MB", 300.0),
-}
-
-
-def helper_rows(helpers: dict[str, dict]) -> list[Row]:
-    """Every figure of benchmarks/timers.py and residents.py; a verdict where the figure is the
-    target's (a ``p99`` lateness in seconds or ``_ms``; an MB ``per_million`` residents)."""
-    table = []
-    for name, (what, marker, target, ceiling) in HELPER_TARGETS.items():
-        figures = helpers.get(name)
-        if figures is None:
-            table.append(Row(what, f"not measured: benchmarks/{name}.py absent", target, "not measured"))
-            continue
-        for key, value in figures.items():
-            shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
-            verdict = ""
-            if marker in key and isinstance(value, (int, float)) and not isinstance(value, bool):
-                scale = 1000.0 if key.endswith("_ms") else 1.0
-                verdict = at_most(float(value), ceiling * scale)
-            table.append(Row(f"{name}: {key}", shown, target if verdict else "", verdict))
-    return table
-
-
 def section(results: dict, table: str, command: str) -> str:
     return "\n".join([
         "The whole pipeline (validate → locate → detect → incident → dispatch → notify → record) against",
@@ -201,7 +145,8 @@ def section(results: dict, table: str, command: str) -> str:
         f"**Machine.** {results['machine']}. Load average {results['load_start']:.1f} at the start, "
         f"{results['load_end']:.1f} at the end (1-minute; other work may share the machine).",
         "",
-        f"**Command** (repository root; {results['wall_s'] / 60:.0f} min, {results['date']}):",
+        f"**Command** (repository root, project venv; `make bench` runs it without options; "
+        f"{results['wall_s'] / 60:.0f} min, {results['date']}; timers and residents run {results.get('helpers_mode', 'full')}):",
         "",
         "```",
         command,
@@ -239,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=ROOT / ".gridalert" / "bench",
                         help="where the table, the JSON figures and the plot go")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone (--quick never writes it)")
+    parser.add_argument("--helpers", choices=("full", "quick", "skip"),
+                        help="how to run benchmarks/timers.py and residents.py (default: full; quick with --quick)")
     parser.add_argument("--events", type=int, help="pre-loaded messages per throughput run (default: the plan's)")
     parser.add_argument("--from-json", type=Path, metavar="FILE",
                         help="measure nothing: report the figures of an earlier run's pipeline.json again")
@@ -260,10 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True)
     results |= measure(plan, scratch)
     shutil.rmtree(scratch / "kafka", ignore_errors=True)
-    results["helpers"] = run_helpers(args.quick)
+    results["helpers_mode"] = args.helpers or ("quick" if args.quick else "full")
+    results["helpers"] = run_helpers(results["helpers_mode"])
     results["wall_s"] = time.monotonic() - started
     results["load_end"] = os.getloadavg()[0]
-    results["command"] = "make bench" if not args.quick else "python benchmarks/pipeline.py --quick"
+    results["command"] = " ".join(["python benchmarks/pipeline.py", *(sys.argv[1:] if argv is None else argv)]).strip()
     print(report(results, args.results, update_docs=not (args.quick or args.no_docs), command=results["command"]))
     return 0
 

@@ -70,3 +70,29 @@ def test_replace_section_appends_when_missing():
 def test_replace_section_does_not_touch_a_section_whose_name_only_starts_alike():
     doc = "## Pipeline\n\nOld.\n\n## Pipeline: why\n\nHand-written.\n"
     assert replace_section(doc, "Pipeline", "New.") == "## Pipeline\n\nNew.\n\n## Pipeline: why\n\nHand-written.\n"
+
+
+RESULTS = {
+    "reference": {"rate": 20_000.0},
+    "throughput": {"kaiyang/1": {"rate": 400.0, "cpu_us_per_event": 1800.0, "paged": 10, "alarms": 10, "dead_letters": 0},
+                   "kaiyang/2": {"rate": 720.0, "cpu_us_per_event": 1900.0, "paged": 10, "alarms": 10, "dead_letters": 0}},
+    "latency": {"1000": {"seconds": 20.0, "sent_rate": 998.0, "behind_at_end": 12_000, "paged": 99, "alarms": 100,
+                         "page_wait_s": 120.0, "p50": 5.0, "p90": 9.0, "p99": math.inf}},
+    "helpers": {"timers": {"lateness_p99_ms": 420.5, "steps_fired": 4000}},
+}
+
+
+def test_rows_judge_each_target_of_the_issue():
+    from benchmarks.figures import rows
+
+    table = rows(RESULTS)
+
+    def row(start: str):
+        return next(r for r in table if r.what.startswith(start))
+
+    assert row("full pipeline, Kaiyang map (853 grids), 1 worker").verdict == "missed: 2.00% against 50% (4% of the target)"
+    assert (row("two workers / one").value, row("two workers / one").verdict) == ("1.80×", "met")
+    latency = row("produce → page, 1,000")
+    assert (latency.target, latency.verdict) == ("p99 < 250 ms", "missed: not every page arrived (> 250 ms)")
+    assert row("escalation steps' lateness p99").verdict == "met"
+    assert row("worker memory per 1,000,000").verdict == "not measured"
