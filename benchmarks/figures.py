@@ -96,8 +96,8 @@ def rows(results: dict) -> list[Row]:
     for offered, figures in results["latency"].items():
         target = LATENCY_TARGETS.get(int(offered))
         table.append(Row(f"produce → page, {int(offered):,} events/s offered for {figures['seconds']:.0f} s "
-                         f"({figures['sent_rate']:,.0f} sent; {figures['behind_at_end']:,} messages behind when the "
-                         f"producer stopped; {figures['paged']}/{figures['alarms']} alarms paged within "
+                         f"({figures['sent_rate']:,.0f}/s sent; {figures['behind_at_end']:,} events not yet taken in when "
+                         f"the producer stopped; {figures['paged']}/{figures['alarms']} alarms paged within "
                          f"{figures['page_wait_s']:.0f} s after it stopped)",
                          " / ".join(f"p{q} {millis(figures[f'p{q}'])}" for q in (50, 90, 99)),
                          f"p99 < {target * 1000:,.0f} ms" if target else "",

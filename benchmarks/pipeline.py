@@ -14,13 +14,13 @@ On one single-node Apache Kafka (KRaft, 4 partitions per topic), in this order:
    5,000 events/s; for each alarm event (5 a second, plus citizen reports) the time from handing
    it to the Kafka client (``producer.send``) to the first page's arrival at the receiver.
 4. **Timers and residents** — ``benchmarks/timers.py`` and ``benchmarks/residents.py`` (their own
-   ``run(quick)``), when present.
+   ``run(quick)``), when present (``--helpers``; ``--quick`` skips them).
 
 Prints a Markdown table; writes it, the raw figures (JSON) and a plot under ``--results``; a full
 run also rewrites the "Pipeline" section of docs/performance.md and docs/performance-pipeline.png.
 
 Run:  make bench                                  (about 15 minutes on 2 cores)
-      python benchmarks/pipeline.py --quick       (a smoke run: Kaiyang, one worker, ~1 minute)
+      python benchmarks/pipeline.py --quick       (a smoke run: Kaiyang, one worker, 200/s; under a minute)
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import platform
 import sys
@@ -64,14 +65,16 @@ class Plan:
 FULL = Plan(reference_events=200_000, maps=("kaiyang", "province"), workers=(1, 2),
             events={"kaiyang": 20_000, "province": 20_000}, rates=(200, 1_000, 5_000), paced_s=20.0,
             page_wait_s=120.0)
-QUICK = Plan(reference_events=20_000, maps=("kaiyang",), workers=(1,), events={"kaiyang": 3_000},
-             rates=(1_000,), paced_s=5.0, page_wait_s=30.0)
+QUICK = Plan(reference_events=20_000, maps=("kaiyang",), workers=(1,), events={"kaiyang": 2_000},
+             rates=(200,), paced_s=3.0, page_wait_s=20.0)
 
 
 # -- measuring ---------------------------------------------------------------------------------------
 
-def measure(plan: Plan, base: Path, say=print) -> dict:
-    results: dict = {"throughput": {}, "latency": {}}
+def measure(plan: Plan, base: Path, results: dict, checkpoint, say=print) -> dict:
+    """Every phase of ``plan`` on one broker, in order; ``checkpoint(results)`` after each, so a run
+    cut short still leaves the figures it has (``--from-json``)."""
+    results.update(throughput={}, latency={})
     with Receiver() as receiver:
         cluster = phases.Cluster.start(base, receiver)
         try:
@@ -82,16 +85,19 @@ def measure(plan: Plan, base: Path, say=print) -> dict:
                 say(f"{preset}: map and devices written in {time.perf_counter() - started:.0f} s")
             results["reference"] = phases.reference(cluster, districts[plan.maps[0]], plan.reference_events)
             say(f"reference: {rate(results['reference']['rate'])}")
+            checkpoint(results)
             for preset in plan.maps:
                 for workers in plan.workers:
                     figures = phases.throughput(cluster, districts[preset], workers=workers, count=plan.events[preset])
                     results["throughput"][f"{preset}/{workers}"] = figures
                     say(f"{preset}, {workers} worker(s): {rate(figures['rate'])} ({json.dumps(figures)})")
+                    checkpoint(results)
             for offered in plan.rates:
                 figures = phases.latency(cluster, districts[plan.maps[0]], rate=offered, seconds=plan.paced_s,
                                          page_wait_s=plan.page_wait_s)
                 results["latency"][str(offered)] = figures
                 say(f"latency at {offered}/s: " + json.dumps({k: v for k, v in figures.items() if k != "samples"}))
+                checkpoint(results)
         finally:
             cluster.stop()
     return results
@@ -142,11 +148,11 @@ def section(results: dict, table: str, command: str) -> str:
         "to one interval). Latency is from handing an alarm event to the Kafka client to its page's",
         "arrival at the loopback receiver (HTTP, apprise `json://`), for the alarms among a steady mix.",
         "",
-        f"**Machine.** {results['machine']}. Load average {results['load_start']:.1f} at the start, "
-        f"{results['load_end']:.1f} at the end (1-minute; other work may share the machine).",
+        f"**Machine.** {results['machine']}. Load average {results.get('load_start', math.nan):.1f} at the start, "
+        f"{results.get('load_end', math.nan):.1f} at the end (1-minute; other work may share the machine).",
         "",
         f"**Command** (repository root, project venv; `make bench` runs it without options; "
-        f"{results['wall_s'] / 60:.0f} min, {results['date']}; timers and residents run {results.get('helpers_mode', 'full')}):",
+        f"{results.get('wall_s', math.nan) / 60:.0f} min, {results['date']}; timers and residents run {results.get('helpers_mode', 'full')}):",
         "",
         "```",
         command,
@@ -185,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the table, the JSON figures and the plot go")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone (--quick never writes it)")
     parser.add_argument("--helpers", choices=("full", "quick", "skip"),
-                        help="how to run benchmarks/timers.py and residents.py (default: full; quick with --quick)")
+                        help="how to run benchmarks/timers.py and residents.py (default: full; skip with --quick, "
+                             "as their quick runs alone take two minutes)")
     parser.add_argument("--events", type=int, help="pre-loaded messages per throughput run (default: the plan's)")
     parser.add_argument("--from-json", type=Path, metavar="FILE",
                         help="measure nothing: report the figures of an earlier run's pipeline.json again")
@@ -197,24 +204,36 @@ def main(argv: list[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     if args.events:
         plan = replace(plan, events={preset: args.events for preset in plan.maps})
-    from gridalert.streams.apache_kafka import version
-
-    started = time.monotonic()
-    results: dict = {"machine": machine(f"Apache Kafka {version()} (one KRaft node, {phases.PARTITIONS} partitions)"),
-                     "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "load_start": os.getloadavg()[0]}
-    scratch = args.results / "run"  # broker data, maps, worker logs: kept until the next run
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    results |= measure(plan, scratch)
-    shutil.rmtree(scratch / "kafka", ignore_errors=True)
-    results["helpers_mode"] = args.helpers or ("quick" if args.quick else "full")
-    results["helpers"] = run_helpers(results["helpers_mode"])
-    results["wall_s"] = time.monotonic() - started
-    results["load_end"] = os.getloadavg()[0]
-    results["command"] = " ".join(["python benchmarks/pipeline.py", *(sys.argv[1:] if argv is None else argv)]).strip()
+    results = run(plan, args.results, helpers=args.helpers or ("skip" if args.quick else "full"),
+                  command=" ".join(["python benchmarks/pipeline.py", *(sys.argv[1:] if argv is None else argv)]))
     print(report(results, args.results, update_docs=not (args.quick or args.no_docs), command=results["command"]))
     return 0
 
+
+def run(plan: Plan, out: Path, *, helpers: str, command: str) -> dict:
+    """Measure everything ``plan`` says, then the helpers; the figures, also left in ``out``."""
+    from gridalert.streams.apache_kafka import version
+
+    started = time.monotonic()
+    results: dict = {"command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                     "machine": machine(f"Apache Kafka {version()} (one KRaft node, {phases.PARTITIONS} partitions)"),
+                     "load_start": os.getloadavg()[0], "helpers_mode": helpers}
+    scratch = out / "run"  # broker data, maps, worker logs: kept until the next run
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+
+    def checkpoint(partial: dict) -> None:
+        partial.update(wall_s=time.monotonic() - started, load_end=os.getloadavg()[0])
+        (out / "pipeline.json").write_text(json.dumps(partial, indent=2, default=str))
+
+    def say(line: str) -> None:
+        print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
+
+    measure(plan, scratch, results, checkpoint, say)
+    shutil.rmtree(scratch / "kafka", ignore_errors=True)
+    results["helpers"] = run_helpers(helpers, say)
+    checkpoint(results)
+    return results
 
 if __name__ == "__main__":
     sys.exit(main())
