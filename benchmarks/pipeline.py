@@ -117,6 +117,7 @@ def run_helpers(mode: str, say=print) -> dict[str, dict]:
             continue
         spec = importlib.util.spec_from_file_location(f"benchmarks.{name}", path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # as an import would: dataclasses and pickling look it up there
         spec.loader.exec_module(module)
         started = time.perf_counter()
         found[name] = module.run(quick=mode == "quick")
