@@ -4,10 +4,11 @@ On one single-node Apache Kafka (KRaft, 4 partitions per topic), in this order:
 
 1. **Reference** — a bare aiokafka consume→produce loop (``kafka_io.passthrough``) moving the same
    event mix between two topics: the most one Python process moves with this client.
-2. **Throughput** — the mix (``workload.EventMix``: heat, activity and wiring readings, gateway
-   heartbeats, a few citizen reports; 0.6% alarms, each paging one grid head at a loopback
-   receiver) pre-loaded into gridalert.events, then ``gridalert worker`` processes started; the
-   time from every worker ready to the group having committed every stage's topic to its end, on
+2. **Throughput** — ``gridalert worker`` processes started and settled, then a burst of the mix
+   (``workload.EventMix``: heat, activity and wiring readings, gateway heartbeats, a few citizen
+   reports; 0.6% alarms, each paging one grid head at a loopback receiver) sent into
+   gridalert.events; the time from its first send to the group having committed every stage's
+   topic to its end, on
    a Kaiyang-sized (853 grids) and a province-sized (100,000 grids) synthetic map
    (``bench_district``), with one worker and with two.
 3. **Latency** — one worker on the Kaiyang map; a producer sends the mix at a steady 1,000 and
@@ -144,9 +145,9 @@ def section(results: dict, table: str, command: str) -> str:
         "The whole pipeline (validate → locate → detect → incident → dispatch → notify → record) against",
         "a bare aiokafka consume→produce loop, **in the same run on the same broker**, by",
         "`benchmarks/pipeline.py` (what each figure measures and how: its docstring and `benchmarks/phases.py`).",
-        "Throughput is sustained events/s from every worker ready to the consumer group having committed",
-        "every stage's topic to its end (Faust commits every 2.8 s, so the time is an upper bound by up",
-        "to one interval). Latency is from handing an alarm event to the Kafka client to its page's",
+        "Throughput is events/s of a burst of 20,000 (sent in a second or two to workers already running",
+        "and settled) from its first send to the consumer group having committed every stage's topic to",
+        "its end (Faust commits every 2.8 s, so the time is an upper bound by up to one interval). Latency is from handing an alarm event to the Kafka client to its page's",
         "arrival at the loopback receiver (HTTP, apprise `json://`), for the alarms among a steady mix.",
         "",
         f"**Machine.** {results['machine']}. Load average {results.get('load_start', math.nan):.1f} at the start, "
