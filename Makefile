@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DASHBOARD = dashboard
 
-.PHONY: install demo run test unit e2e clean
+.PHONY: install demo run test unit e2e bench bench-quick clean
 
 install: $(VENV)/.installed $(DASHBOARD)/node_modules/.installed
 
@@ -34,6 +34,12 @@ unit: install
 
 e2e: install
 	$(BIN)/python -m pytest tests/e2e
+
+bench: install  ## issue 9: reference loop, pipeline throughput and latency on Apache Kafka (~15 min); rewrites docs/performance.md's Pipeline section
+	$(BIN)/python benchmarks/pipeline.py
+
+bench-quick: install  ## the same harness as a smoke run (Kaiyang map, one worker, small counts); writes only .gridalert/bench/
+	$(BIN)/python benchmarks/pipeline.py --quick
 
 clean:
 	rm -rf $(VENV) .gridalert .pytest_cache *.egg-info $(DASHBOARD)/node_modules

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal, Optional
 
@@ -20,6 +21,7 @@ HANG_AT_MOST_S = 600
 class Receiver:
     def __init__(self) -> None:
         self.pages: list[tuple[str, dict]] = []
+        self.arrived: list[float] = []  # wall time (time.time()) each page of ``pages`` arrived
         self.failing: set[str] = set()
         self.refused = 0  # pages answered with an error or left hanging during an outage
         self._outage: Optional[str] = None
@@ -49,6 +51,7 @@ class Receiver:
                     payload = {"raw": body.decode("utf-8", "replace")}
                 with receiver._lock:
                     receiver.pages.append((path, payload))
+                    receiver.arrived.append(time.time())
                 self.send_response(200)
                 self.end_headers()
 
@@ -66,6 +69,11 @@ class Receiver:
     def pages_for(self, person_id: str) -> list[dict]:
         with self._lock:
             return [p for path, p in self.pages if path == f"/inbox/{person_id}"]
+
+    def arrivals(self, since: int = 0) -> list[tuple[str, float]]:
+        """(path, wall time) of every page from the ``since``-th on, in arrival order."""
+        with self._lock:
+            return list(zip((path for path, _ in self.pages[since:]), self.arrived[since:]))
 
     def outage(self, kind: Literal["error", "hang"]) -> None:
         """Every page from now on fails: HTTP 503 (``error``) or no answer at all (``hang``)."""
