@@ -18,7 +18,10 @@ Figures: the process's resident set (RSS) after building minus before, per 1,000
 same from tracemalloc (the Python allocations still alive); and a breakdown by component of the
 bytes one resident holds (``deep_size``: ``sys.getsizeof`` over the object graph, each shared
 object counted once), also after a changelog round trip (``DetectorState.loads(dumps())``: the
-form a restarted worker holds, no longer sharing strings with the readings).
+form a restarted worker holds, no longer sharing strings with the readings). Then, on real Faust
+tables holding the built state, one more reading through the real ``TimedTable.apply``: its time
+and the changelog bytes it writes (``next_reading_ms``, ``next_reading_changelog_kb``), because
+that is what the due index's size costs every reading that moves a resident's deadline.
 
 ``--quick`` builds 20,000 residents and extrapolates to 1,000,000 (linear: every resident's state
 is its own), and says so. Full size builds 1,000,000 (about 9 GB and 5 minutes on 2 cores);
@@ -41,10 +44,12 @@ import json
 import multiprocessing
 import os
 import random
+import statistics
 import sys
 import time
 import tracemalloc
 import uuid
+import weakref
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -54,10 +59,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import yaml  # noqa: E402
 from aiokafka.partitioner import murmur2  # noqa: E402
 
+import faust  # noqa: E402
+from faust.streams import _current_event  # noqa: E402
+
+from gridalert.agents.timers import TimedTable  # noqa: E402
 from gridalert.config import SAMPLE_CONFIG_DIR  # noqa: E402
 from gridalert.config.model import Policies  # noqa: E402
 from gridalert.detectors.stage import DetectStage  # noqa: E402
 from gridalert.geo.synth import PRESETS, build  # noqa: E402
+from gridalert.streams import topics as names  # noqa: E402
 from gridalert.streams.records import DetectorState, DueIndex, LocatedEvent  # noqa: E402
 
 TARGET_MB = 300.0
@@ -211,6 +221,51 @@ def breakdown(table: DetectTable, sample: int) -> dict[str, float]:
     return per
 
 
+class _Event:
+    """What ``faust.streams.current_event()`` gives a table write: the message's topic and partition."""
+
+    __slots__ = ("message", "__weakref__")
+
+    def __init__(self, partition: int):
+        self.message = type("Message", (), {"topic": names.LOCATED, "partition": partition})()
+
+
+def next_reading_cost(table: DetectTable, grids: list, repeat: int = 5) -> dict:
+    """One more reading of an existing resident through the real ``TimedTable.apply``, on Faust
+    tables holding the built state: milliseconds and changelog bytes (serialised as the changelog
+    producer would), i.e. what every reading that moves a deadline costs at this size."""
+    app = faust.App("bench-residents", broker="kafka://127.0.0.1:1", store="memory://", autodiscover=False,
+                    web_enabled=False, topic_partitions=PARTITIONS, key_serializer="raw", value_serializer="json")
+    timed = TimedTable(app, "detector-states", DetectorState, PARTITIONS, next_due=table.stage.next_due,
+                       counts=table.stage.counts)
+    written = [0]
+    for t in (timed.state, timed.index):
+        t._verified_source_topics_for_partitions.add(names.LOCATED)
+
+        def send_changelog(partition, key, value, key_serializer=None, value_serializer=None, t=t):
+            data, _ = t.changelog_topic.prepare_value(value, value_serializer or t.value_serializer, None, {})
+            written[0] += len(data or b"")
+            return type("Sent", (), {"message": type("M", (), {"partition": partition})()})()
+        t.send_changelog = send_changelog
+    timed.state.data.update(table.states)  # references, not copies
+    timed.index.data.update(table.index)
+    rng, times = random.Random(1), []
+    for n in range(repeat):
+        grid = grids[n]
+        payload = readings(grid, f"{grid.grid_id}-r00000", T0 + timedelta(hours=2), rng)[0]
+        located = LocatedEvent.loads(payload)
+        partition = partition_of(located.place.partition_key)
+        event = _Event(partition)
+        _current_event.set(weakref.ref(event))
+        written[0], started = 0, time.perf_counter()
+        for key, detector in table.stage.reads(located):
+            timed.apply(partition, key, lambda r: table.stage.on_event(detector, r, located, located.event.time))
+        times.append(time.perf_counter() - started)
+    _current_event.set(None)
+    return {"next_reading_ms": round(statistics.median(times) * 1000, 1),
+            "next_reading_changelog_kb": round(written[0] / 1024, 1)}
+
+
 def _traced(residents: int) -> tuple[int, float]:
     """tracemalloc's count of the live bytes a build of ``residents`` leaves; and its seconds."""
     table, grids = DetectTable(DetectStage(policies())), kaiyang_grids()
@@ -240,6 +295,7 @@ def run(quick: bool = False, residents: Optional[int] = None) -> dict:
     rss = rss_bytes() - before
     parts = breakdown(table, min(SAMPLE, residents))
     rss_mb = rss * scale / 2**20
+    cost = next_reading_cost(table, grids)
     return {
         "residents_built": residents,
         "extrapolated_to_1M": residents != PER,
@@ -256,6 +312,7 @@ def run(quick: bool = False, residents: Optional[int] = None) -> dict:
         "target_mb_per_1M": TARGET_MB,
         "target_met": rss_mb <= TARGET_MB,
         "over_target_x": round(rss_mb / TARGET_MB, 1),
+        **cost,
         **parts,
     }
 
