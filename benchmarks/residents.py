@@ -29,9 +29,13 @@ tracemalloc runs on a separate build (at most 50,000 residents) in a forked chil
 traces nor its freed arenas touch the RSS figure (tracing every block of a 1,000,000-resident
 build would cost more memory than the state itself).
 
+``deep_size_mb_per_1M_after_28_days`` sizes ten residents fed 28 days of half-hourly water and
+power readings and two door openings a day (the routine's whole history, 32 seen ids, the
+window's water), scaled to 1,000,000: what the state grows to once residents have a history.
+
 Left out: the other tables (incidents, sent-log, paging plans), faust's per-table bookkeeping
-(offsets, standby buffers), the changelog producer's buffers, and residents with weeks of
-history (one day learned here; ``days`` grows by a small entry a day up to ``history_days``).
+(offsets, standby buffers), the changelog producer's buffers, and (but for that one figure)
+residents' history: the build is each resident's first day.
 
 Run:  python benchmarks/residents.py [--quick] [--residents N]
 """
@@ -85,6 +89,7 @@ def deep_size(obj: Any, seen: Optional[set[int]] = None) -> int:
     Walks dicts, lists, tuples, sets and plain objects (a faust ``Record`` keeps its fields in its
     ``__dict__``), counting what ``sys.getsizeof`` reports for each object once per ``seen``: an
     object shared by many residents (an interned key, a small int) is counted where first met.
+    Everything counted into ``seen`` must stay alive while ``seen`` is used: ids are reused.
     """
     seen = set() if seen is None else seen
     total, stack = 0, [obj]
@@ -266,6 +271,27 @@ def next_reading_cost(table: DetectTable, grids: list, repeat: int = 5) -> dict:
             "next_reading_changelog_kb": round(written[0] / 1024, 1)}
 
 
+def settled_resident_bytes(grids: list, days: int = 28, residents: int = 10) -> float:
+    """Bytes one resident's state holds after ``days`` of readings (the routine's whole history):
+    water and power every half-hour (water in the morning and evening), the door twice a day."""
+    table, rng = DetectTable(DetectStage(policies())), random.Random(2)
+    for r in range(residents):
+        grid, resident = grids[r], f"{grids[r].grid_id}-r{r:05d}"
+        for slot in range(days * 48):
+            at = T0 + timedelta(minutes=30 * slot)
+            hour = (at.hour + 8) % 24
+            water = 0.02 if hour in (7, 12, 18, 19) else 0.0
+            water_payload, power_payload, door_payload = readings(grid, resident, at, rng)
+            table.apply(LocatedEvent.loads(water_payload.replace(b'"water_m3": 0.012', f'"water_m3": {water}'.encode())))
+            table.apply(LocatedEvent.loads(power_payload))
+            if hour in (9, 16) and at.minute == 0:
+                table.apply(LocatedEvent.loads(door_payload))
+    seen: set[int] = set()
+    detectors = list(table.stage.detectors(None).values())
+    deep_size(detectors, seen)  # shared by every resident, not state
+    return sum(deep_size(key, seen) + deep_size(record, seen) for key, record in table.states.items()) / len(table.states)
+
+
 def _traced(residents: int) -> tuple[int, float]:
     """tracemalloc's count of the live bytes a build of ``residents`` leaves; and its seconds."""
     table, grids = DetectTable(DetectStage(policies())), kaiyang_grids()
@@ -296,6 +322,7 @@ def run(quick: bool = False, residents: Optional[int] = None) -> dict:
     parts = breakdown(table, min(SAMPLE, residents))
     rss_mb = rss * scale / 2**20
     cost = next_reading_cost(table, grids)
+    settled = settled_resident_bytes(grids)
     return {
         "residents_built": residents,
         "extrapolated_to_1M": residents != PER,
@@ -309,6 +336,7 @@ def run(quick: bool = False, residents: Optional[int] = None) -> dict:
         "tracemalloc_residents": traced_n,
         "deep_size_mb_per_1M": round(parts["bytes_total"] * PER / 2**20, 1),
         "deep_size_mb_per_1M_after_restore": round(parts["bytes_total_after_changelog_restore"] * PER / 2**20, 1),
+        "deep_size_mb_per_1M_after_28_days": round(settled * PER / 2**20, 1),
         "target_mb_per_1M": TARGET_MB,
         "target_met": rss_mb <= TARGET_MB,
         "over_target_x": round(rss_mb / TARGET_MB, 1),
