@@ -23,6 +23,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def print_figures(figures: dict) -> None:
+    """A benchmark's figures, one per line: name, then value (numbers with thousands separators)."""
+    width = max(len(name) for name in figures)
+    for name, value in figures.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        print(f"{name:<{width}}  {value:,}" if number else f"{name:<{width}}  {value}")
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the table: a figure, and the issue's target for it if there is one."""

@@ -31,6 +31,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from benchmarks.inprocess import rss_bytes  # noqa: E402
 from gridalert.geo.gridmap import GridMap  # noqa: E402
 from gridalert.geo.synth import PRESETS, build  # noqa: E402
 
@@ -49,8 +50,7 @@ class Row:
 
 
 def rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return rss_bytes() / 2**20
 
 
 def best(repeat: int, fn) -> float:

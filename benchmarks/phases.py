@@ -36,7 +36,7 @@ from gridalert.store import upgrade
 from gridalert.streams import topics as names
 from gridalert.streams.apache_kafka import ApacheKafka
 from gridalert.streams.broker import ensure_topics
-from tests.e2e.conftest import Worker, start_worker
+from tests.e2e.conftest import Worker, start_worker, worker_env
 from tests.support.receiver import Receiver
 
 PARTITIONS = 4  # the default GRIDALERT_PARTITIONS: two workers get two each
@@ -87,14 +87,15 @@ def reference(cluster: Cluster, district: District, count: int) -> dict:
 # -- workers -------------------------------------------------------------------------------------
 
 def phase_env(cluster: Cluster, district: District, name: str) -> dict[str, str]:
-    """A worker's environment for one phase: its own app id (tables, group) and SQLite file."""
-    app_id = f"bench-{name}-{uuid.uuid4().hex[:6]}"
-    database = f"sqlite:///{cluster.base / (app_id + '.db')}"
+    """A worker's environment for one phase: its own app id (tables, group), directory and SQLite file."""
+    base = cluster.base / f"{name}-{uuid.uuid4().hex[:6]}"
+    base.mkdir()
+    database = f"sqlite:///{base / 'gridalert.db'}"
     upgrade(database)
-    kafka_io.start_at_end(cluster.admin, app_id, names.ALL)
-    return {**os.environ, "GRIDALERT_BROKER": cluster.kafka.url, "GRIDALERT_DATABASE_URL": database,
-            "GRIDALERT_CONFIG_DIR": str(district.directory), "GRIDALERT_DATA_DIR": str(cluster.base / app_id),
-            "GRIDALERT_APP_ID": app_id, "GRIDALERT_PARTITIONS": str(PARTITIONS)}
+    env = worker_env(cluster.kafka.url, database, district.directory, base, group=f"bench-{name}",
+                     partitions=PARTITIONS)
+    kafka_io.start_at_end(cluster.admin, env["GRIDALERT_APP_ID"], names.ALL)
+    return env
 
 
 def start_workers(env: dict[str, str], count: int, logs: Path) -> list[Worker]:

@@ -46,7 +46,6 @@ import argparse
 import gc
 import json
 import multiprocessing
-import os
 import random
 import statistics
 import sys
@@ -61,11 +60,12 @@ from typing import Any, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import yaml  # noqa: E402
-from aiokafka.partitioner import murmur2  # noqa: E402
 
 import faust  # noqa: E402
 from faust.streams import _current_event  # noqa: E402
 
+from benchmarks.figures import print_figures  # noqa: E402
+from benchmarks.inprocess import PARTITIONS, CurrentEvent, partition_of, rss_bytes  # noqa: E402
 from gridalert.agents.timers import TimedTable  # noqa: E402
 from gridalert.config import SAMPLE_CONFIG_DIR  # noqa: E402
 from gridalert.config.model import Policies  # noqa: E402
@@ -76,7 +76,6 @@ from gridalert.streams.records import DetectorState, DueIndex, LocatedEvent  # n
 
 TARGET_MB = 300.0
 PER = 1_000_000
-PARTITIONS = 4  # GRIDALERT_PARTITIONS' default
 T0 = datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc)  # 08:00 in Guizhou
 QUICK_RESIDENTS, FULL_RESIDENTS, SAMPLE = 20_000, 1_000_000, 20_000
 TRACED_RESIDENTS, TRACED_QUICK = 20_000, 5_000  # tracemalloc slows a build about 8×
@@ -110,16 +109,6 @@ def deep_size(obj: Any, seen: Optional[set[int]] = None) -> int:
         elif not isinstance(item, (str, bytes, int, float, complex)) and hasattr(item, "__dict__"):
             stack.append(vars(item))
     return total
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def partition_of(grid_key: str) -> int:
-    """The partition a message keyed ``grid_key`` goes to (the Java client's and aiokafka's default)."""
-    return (murmur2(grid_key.encode()) & 0x7FFFFFFF) % PARTITIONS
 
 
 def policies() -> Policies:
@@ -227,15 +216,6 @@ def breakdown(table: DetectTable, sample: int) -> dict[str, float]:
     return per
 
 
-class _Event:
-    """What ``faust.streams.current_event()`` gives a table write: the message's topic and partition."""
-
-    __slots__ = ("message", "__weakref__")
-
-    def __init__(self, partition: int):
-        self.message = type("Message", (), {"topic": names.LOCATED, "partition": partition})()
-
-
 def next_reading_cost(table: DetectTable, grids: list, repeat: int = 5) -> dict:
     """One more reading of an existing resident through the real ``TimedTable.apply``, on Faust
     tables holding the built state: milliseconds and changelog bytes (serialised as the changelog
@@ -261,7 +241,7 @@ def next_reading_cost(table: DetectTable, grids: list, repeat: int = 5) -> dict:
         payload = readings(grid, f"{grid.grid_id}-r00000", T0 + timedelta(hours=2), rng)[0]
         located = LocatedEvent.loads(payload)
         partition = partition_of(located.place.partition_key)
-        event = _Event(partition)
+        event = CurrentEvent(names.LOCATED, partition)
         _current_event.set(weakref.ref(event))
         written[0], started = 0, time.perf_counter()
         for key, detector in table.stage.reads(located):
@@ -355,10 +335,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     if figures["extrapolated_to_1M"]:
         print(f"built {figures['residents_built']:,} residents; per-1,000,000 figures are extrapolated (×"
               f"{PER / figures['residents_built']:g})")
-    width = max(len(k) for k in figures)
-    for name, value in figures.items():
-        print(f"{name:<{width}}  {value:,}" if isinstance(value, (int, float)) and not isinstance(value, bool)
-              else f"{name:<{width}}  {value}")
+    print_figures(figures)
 
 
 if __name__ == "__main__":

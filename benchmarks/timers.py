@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import math
 import random
 import statistics
 import sys
@@ -55,9 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import faust  # noqa: E402
 import yaml  # noqa: E402
-from aiokafka.partitioner import murmur2  # noqa: E402
 from faust.streams import _current_event  # noqa: E402
 
+from benchmarks.figures import percentile, print_figures  # noqa: E402
+from benchmarks.inprocess import PARTITIONS, CurrentEvent, partition_of  # noqa: E402
 from gridalert.agents.incident import TICK_S  # noqa: E402
 from gridalert.agents.timers import TimedTable  # noqa: E402
 from gridalert.config import SAMPLE_CONFIG_DIR  # noqa: E402
@@ -68,13 +68,8 @@ from gridalert.incidents.routing import Responsibility  # noqa: E402
 from gridalert.streams import topics as names  # noqa: E402
 from gridalert.streams.records import Alarm, GridIncidents, IncidentEvent, Place, ValidEvent  # noqa: E402
 
-PARTITIONS = 4
 TARGET_P99_S = 1.0
 ACCEPT_TIMEOUT_S = 300.0  # the sample policies' grid tier: the first deadline of every incident
-
-
-def partition_of(grid_id: str) -> int:
-    return (murmur2(grid_id.encode()) & 0x7FFFFFFF) % PARTITIONS
 
 
 def district(grids) -> tuple[Policies, Roster]:
@@ -101,15 +96,6 @@ def heat_alarm(place: Place, n: int, at: datetime, rng: random.Random) -> Alarm:
                  event=event, place=place, detected_at=at)
 
 
-class _Event:
-    """What ``faust.streams.current_event()`` gives a table write: the message's topic and partition."""
-
-    __slots__ = ("message", "__weakref__")
-
-    def __init__(self, partition: int):
-        self.message = SimpleNamespace(topic=names.TICKS, partition=partition)
-
-
 class Clock:
     """The incident stage's table and clock agent, wired to serialise instead of send."""
 
@@ -122,7 +108,7 @@ class Clock:
                                                            next_due=Book.next_due, counts=Book.counts)
         self.incidents = self.app.topic(names.INCIDENTS, key_type=str, value_type=IncidentEvent)
         self.changelog_bytes = 0
-        self.events = {p: _Event(p) for p in range(PARTITIONS)}
+        self.events = {p: CurrentEvent(names.TICKS, p) for p in range(PARTITIONS)}
         for table in (self.grids.state, self.grids.index):
             table._verified_source_topics_for_partitions.add(names.TICKS)
             table.send_changelog = self._serialiser(table)
@@ -166,14 +152,6 @@ def open_incidents(book: Book, grids, count: int, start: datetime, window: float
         state.open_keys.update(one.open_keys)  # without copying the grid's state once per alarm
         state.seen.extend(one.seen)
     return states
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (0–1) by nearest rank; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 async def drive(clock: Clock, base: datetime, duration: float) -> dict:
@@ -243,7 +221,7 @@ def run(quick: bool = False, incidents: Optional[int] = None, window: float = AC
     late = result["lateness"] + result["overdue"]
     costs = [c * 1000 for c in result["tick_costs"]]
     steps = len(result["lateness"])
-    p99 = percentile(late, 0.99)
+    p99 = percentile(late, 99)
     return {
         "open_incidents": incidents,
         "grids": len(grids),
@@ -256,16 +234,16 @@ def run(quick: bool = False, incidents: Optional[int] = None, window: float = AC
         "steps_due_per_s": round(incidents / window, 1),
         "steps_fired_per_s": round(steps / result["seconds"], 1),
         "steps_overdue_unfired_at_end": len(result["overdue"]),
-        "lateness_p50_ms": round(percentile(late, 0.50) * 1000, 1),
-        "lateness_p90_ms": round(percentile(late, 0.90) * 1000, 1),
+        "lateness_p50_ms": round(percentile(late, 50) * 1000, 1),
+        "lateness_p90_ms": round(percentile(late, 90) * 1000, 1),
         "lateness_p99_ms": round(p99 * 1000, 1),
         "lateness_max_ms": round(max(late, default=float("nan")) * 1000, 1),
         "ticks_handled": len(costs),
-        "tick_cost_p50_ms": round(percentile(costs, 0.50), 2),
-        "tick_cost_p99_ms": round(percentile(costs, 0.99), 2),
+        "tick_cost_p50_ms": round(percentile(costs, 50), 2),
+        "tick_cost_p99_ms": round(percentile(costs, 99), 2),
         "tick_cost_max_ms": round(max(costs, default=float("nan")), 2),
         "cost_per_step_ms": round(sum(costs) / steps, 3) if steps else float("nan"),
-        "tick_queue_wait_p99_ms": round(percentile(result["queue_waits"], 0.99) * 1000, 1),
+        "tick_queue_wait_p99_ms": round(percentile(result["queue_waits"], 99) * 1000, 1),
         "changelog_mb_per_s": round(clock.changelog_bytes / result["seconds"] / 2**20, 1),
         "target_p99_ms": TARGET_P99_S * 1000,
         "target_met": p99 <= TARGET_P99_S,
@@ -281,10 +259,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--duration", type=float, default=None, help="seconds of ticking (default 120; quick 20)")
     args = parser.parse_args(argv)
     figures = run(quick=args.quick, incidents=args.incidents, window=args.window, duration=args.duration)
-    width = max(len(k) for k in figures)
-    for name, value in figures.items():
-        print(f"{name:<{width}}  {value:,}" if isinstance(value, (int, float)) and not isinstance(value, bool)
-              else f"{name:<{width}}  {value}")
+    print_figures(figures)
 
 
 if __name__ == "__main__":

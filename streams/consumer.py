@@ -46,6 +46,8 @@ def left_behind(batch: Mapping[Any, Sequence[Any]], handed: Mapping[Any, int]) -
     first: dict[Any, int] = {}
     for tp, records in batch.items():
         last = handed.get(tp)
+        if last is not None and records and records[-1].offset <= last:
+            continue  # the usual case, checked without walking the batch
         for record in records:
             if last is None or record.offset > last:
                 first[tp] = record.offset

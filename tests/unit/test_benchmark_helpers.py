@@ -1,12 +1,10 @@
-"""The pure helpers of the benchmarks: object sizes counted once, percentiles by nearest rank."""
+"""The pure helpers of the benchmarks: object sizes counted once (percentiles: test_bench_figures.py)."""
 
 from __future__ import annotations
 
-import math
 import sys
 
 from benchmarks.residents import deep_size
-from benchmarks.timers import percentile
 from gridalert.streams.records import DetectorState
 
 
@@ -27,8 +25,3 @@ def test_deep_size_leaves_out_what_every_process_shares():
     assert deep_size([None, True, 7]) == sys.getsizeof([None, True, 7])
 
 
-def test_percentile_is_the_nearest_rank():
-    values = list(range(1, 101))
-    assert [percentile(values, q) for q in (0.5, 0.9, 0.99, 1.0)] == [50, 90, 99, 100]
-    assert percentile([3.0], 0.99) == 3.0
-    assert math.isnan(percentile([], 0.5))
