@@ -234,14 +234,14 @@ def register(stage: Stage) -> None:
             async with guard(event, "notify-stop", topics.dead_letters):
                 step: IncidentEvent = event.value
                 partition, reason = event.message.partition, f"{step.kind} by {step.actor}"
-                for key in list(plans.partition_index(partition).due):
+                for key in list(plans.partition(partition).due):
                     plan = plans.get(key)
                     if (plan is not None and plan.incident_id == step.incident_id
                             and stops(plan.department, kind=step.kind, status=step.status, department=step.department)):
                         plans.apply(partition, key, lambda s: (stop(s, reason), []))
                 if step.kind == "closed":
                     # finished plans are kept until then, so a replayed order does not fire them again
-                    for key in [k for k, p in plans.state.items() if p.incident_id == step.incident_id]:
+                    for key in [k for k, p in plans.rows.table.items() if p.incident_id == step.incident_id]:
                         plans.apply(partition, key, lambda s: (None, []))
 
     @app.agent(topics.incidents, name="gridalert.reply")

@@ -1,75 +1,185 @@
-"""Grid-keyed state with durable deadlines: a Faust table plus a per-partition index of due times.
+"""Keyed state with durable deadlines: a Faust table, a row per key of when it is next due, and an
+in-memory index per partition that a clock tick reads.
 
-Shared by the stages that keep timers: incident escalation (keyed by grid) and the detectors that
-watch for silence (keyed by grid and subject).
-``apply`` runs a pure step on one grid's state and keeps the index in step with it, between two
-awaits, so agents of the same partition never interleave inside it. The clock's tick asks
-``due_keys`` which grids have something due on that partition: it reads the index, not every grid.
+Shared by the stages that keep timers: incident escalation (keyed by grid), the detectors that
+watch for silence (keyed by grid and subject) and the paging plans (keyed by order and person).
+
+``apply`` runs a pure step on one key's state and keeps the timers in step with it, between two
+awaits, so agents of the same partition never interleave inside it. What a write costs does not
+grow with the number of keys: the state row of that key, and its ``Timer`` row (``<name>-due``)
+only when its earliest deadline or its counts moved. The clock's tick asks ``due_keys``, which pops
+a heap of due times: it touches only what is due, not every key of the partition.
+
+The in-memory index is rebuilt from the ``Timer`` rows after every rebalance (the rows carry their
+partition), so a worker that takes a partition over knows its deadlines before its streams resume.
 """
 
 from __future__ import annotations
 
+import heapq
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any, Callable, Generic, Iterator, Optional, Protocol, TypeVar
 
 import faust
 
-from gridalert.streams.records import DueIndex
+from gridalert.streams.records import LateSteps, Timer
 
 S = TypeVar("S")
 LATE_GRACE_S = 1.0
+Step = Callable[[Optional[S]], tuple[Optional[S], list[Any]]]
+
+
+class Rows(Protocol[S]):
+    """Where a TimedTable keeps its states: one Faust table (``TableRows``) or several (e.g. a
+    grid's incidents, one row each)."""
+
+    tables: list
+
+    def get(self, key: str) -> Optional[S]: ...
+
+    def put(self, key: str, before: Optional[S], after: Optional[S]) -> None: ...
+
+
+class TableRows(Generic[S]):
+    """One row per key in one Faust table; ``None`` deletes the row."""
+
+    def __init__(self, app: faust.App, name: str, value_type: type, partitions: int):
+        self.table = app.Table(name, key_type=str, value_type=value_type, partitions=partitions)
+        self.tables = [self.table]
+
+    def get(self, key: str) -> Optional[S]:
+        return self.table.get(key)
+
+    def put(self, key: str, before: Optional[S], after: Optional[S]) -> None:
+        if after is None:
+            self.table.pop(key, None)
+        else:
+            self.table[key] = after
+
+
+@dataclass
+class PartitionTimers:
+    """One partition's deadlines in memory: each key's earliest due time (epoch seconds) and counts.
+
+    ``heap`` holds (due, key) pairs, some stale (the key's due moved since); a pair counts only
+    while it matches ``due``. It is rebuilt when stale pairs outnumber live ones.
+    """
+
+    due: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    heap: list[tuple[float, str]] = field(default_factory=list)
+    late_steps: int = 0
+    max_late_s: float = 0.0
+
+    def set(self, key: str, due: Optional[float], counts: tuple[int, int]) -> None:
+        if due is None:
+            self.due.pop(key, None)
+        elif self.due.get(key) != due:
+            self.due[key] = due
+            heapq.heappush(self.heap, (due, key))
+        if any(counts):
+            self.counts[key] = counts
+        else:
+            self.counts.pop(key, None)
+        if len(self.heap) > 2 * len(self.due) + 64:
+            self.heap = [(d, k) for k, d in self.due.items()]
+            heapq.heapify(self.heap)
+
+    def due_keys(self, moment: float) -> list[str]:
+        """Keys whose earliest deadline is at or before ``moment``, earliest first. They stay due
+        until a write moves their deadline."""
+        keys: dict[str, float] = {}
+        while self.heap and self.heap[0][0] <= moment:
+            due, key = heapq.heappop(self.heap)
+            if self.due.get(key) == due:
+                keys[key] = due
+        for key, due in keys.items():
+            heapq.heappush(self.heap, (due, key))
+        return list(keys)
 
 
 class TimedTable(Generic[S]):
     def __init__(self, app: faust.App, name: str, value_type: type, partitions: int, *,
                  next_due: Callable[[Optional[S]], Optional[datetime]],
-                 counts: Callable[[Optional[S]], tuple[int, int]]):
-        self.state = app.Table(name, key_type=str, value_type=value_type, partitions=partitions)
-        self.index = app.Table(f"{name}-due", key_type=str, value_type=DueIndex, partitions=partitions)
+                 counts: Callable[[Optional[S]], tuple[int, int]],
+                 rows: Optional[Rows[S]] = None):
+        self.app = app
+        self.rows: Rows[S] = rows if rows is not None else TableRows(app, name, value_type, partitions)
+        self.timers = app.Table(f"{name}-due", key_type=str, value_type=Timer, partitions=partitions)
+        self.late = app.Table(f"{name}-late", key_type=str, value_type=LateSteps, partitions=partitions)
+        self.tables = [*self.rows.tables, self.timers, self.late]
         self._next_due, self._counts = next_due, counts
+        self._partitions: dict[int, PartitionTimers] = {}
+        self.timers.on_recover(self._rebuild)
 
     def get(self, key: str) -> Optional[S]:
-        return self.state.get(key)
+        return self.rows.get(key)
 
-    def apply(self, partition: int, key: str, step: Callable[[Optional[S]], tuple[Optional[S], list[Any]]],
+    def apply(self, partition: int, key: str, step: Step,
               late: Callable[[Any], Optional[float]] = lambda out: None) -> list[Any]:
         """Run ``step`` on the key's state; store it (None: delete it) and its earliest deadline if it changed."""
-        before = self.state.get(key)
+        before = self.rows.get(key)
         after, out = step(before)
-        if after != before:
-            if after is None:
-                self.state.pop(key, None)
+        if after is before or after == before:
+            return out
+        self.rows.put(key, before, after)
+        timers = self.partition(partition)
+        due = self._next_due(after)
+        due_s = due.timestamp() if due else None
+        counts = tuple(self._counts(after))
+        if timers.due.get(key) != due_s or timers.counts.get(key, (0, 0)) != counts:
+            # most readings change a detector's state but not when it is next due: no timer write then
+            timers.set(key, due_s, counts)
+            if due_s is None and not any(counts):
+                self.timers.pop(key, None)
             else:
-                self.state[key] = after
-            index = self.index.get(str(partition)) or DueIndex(due={}, counts={})
-            due = self._next_due(after)
-            due_s = due.timestamp() if due else None
-            counts = list(self._counts(after))
-            lateness = [s for s in (late(o) for o in out) if s is not None and s > LATE_GRACE_S]
-            if index.due.get(key) != due_s or index.counts.get(key, [0, 0]) != counts or lateness:
-                # the index is written only when this key's deadline or counts moved: most readings
-                # change a detector's state but not when it is next due
-                due_map = {k: v for k, v in index.due.items() if k != key}
-                count_map = {k: v for k, v in index.counts.items() if k != key}
-                index = index.derive(due={**due_map, **({key: due_s} if due_s is not None else {})},
-                                     counts={**count_map, **({key: counts} if any(counts) else {})})
-                if lateness:
-                    index = index.derive(late_steps=index.late_steps + len(lateness),
-                                         max_late_s=max(index.max_late_s, *lateness))
-                self.index[str(partition)] = index
+                self.timers[key] = Timer(partition=partition, due=due_s, open=counts[0], pending=counts[1])
+        lateness = [s for s in (late(o) for o in out) if s is not None and s > LATE_GRACE_S]
+        if lateness:
+            timers.late_steps += len(lateness)
+            timers.max_late_s = max(timers.max_late_s, *lateness)
+            self.late[str(partition)] = LateSteps(late_steps=timers.late_steps, max_late_s=timers.max_late_s)
         return out
 
-    def apply_due(self, partition: int, moment: datetime, step: Callable[[Optional[S]], tuple[Optional[S], list[Any]]],
+    def apply_due(self, partition: int, moment: datetime, step: Step,
                   late: Callable[[Any], Optional[float]] = lambda out: None) -> list[tuple[str, Any]]:
         """Run ``step`` on every key of the partition with a deadline due at ``moment``; (key, output) pairs."""
         return [(key, out) for key in self.due_keys(partition, moment)
                 for out in self.apply(partition, key, step, late)]
 
     def due_keys(self, partition: int, moment: datetime) -> list[str]:
-        index = self.index.get(str(partition))
-        if index is None:
-            return []
-        return [key for key, due in index.due.items() if due <= moment.timestamp()]
+        timers = self._partitions.get(partition)
+        return timers.due_keys(moment.timestamp()) if timers is not None else []
 
-    def partition_index(self, partition: int) -> DueIndex:
-        return self.index.get(str(partition)) or DueIndex(due={}, counts={})
+    def partition(self, partition: int) -> PartitionTimers:
+        """This worker's in-memory timers of one partition (empty if it holds none)."""
+        timers = self._partitions.get(partition)
+        if timers is None:
+            timers = self._partitions[partition] = PartitionTimers()
+        return timers
+
+    def keys(self, partition: int) -> Iterator[str]:
+        """Keys of the partition with a deadline or something counted (open incidents, plans)."""
+        timers = self._partitions.get(partition)
+        if timers is not None:
+            yield from list(dict.fromkeys([*timers.counts, *timers.due]))
+
+    async def _rebuild(self) -> None:
+        """After a rebalance: the partitions this worker now owns, from their ``Timer`` rows."""
+        self.rebuild(self._active_partitions())
+
+    def rebuild(self, partitions: set[int]) -> None:
+        self._partitions = {p: PartitionTimers() for p in partitions}
+        for key, timer in list(self.timers.items()):
+            timers = self._partitions.get(timer.partition)
+            if timers is not None:
+                timers.set(key, timer.due, (timer.open, timer.pending))
+        for p, timers in self._partitions.items():
+            late = self.late.get(str(p))
+            if late is not None:
+                timers.late_steps, timers.max_late_s = late.late_steps, late.max_late_s
+
+    def _active_partitions(self) -> set[int]:
+        topic = self.timers.changelog_topic.get_topic_name()
+        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}

@@ -1,12 +1,19 @@
 """What the benchmarks that run a stage's code in this process (timers, residents) share: where
-Kafka would put a key, a stand-in for the event faust's tables read, and the process's memory."""
+Kafka would put a key, faust tables without a broker (a stand-in for the event they read and for
+their changelog producer), and the process's memory. The unit tests of ``agents/timers.py`` use
+the same tables."""
 
 from __future__ import annotations
 
 import os
+import weakref
+from collections import Counter
 from types import SimpleNamespace
+from typing import Iterable, Optional
 
+import faust
 from aiokafka.partitioner import murmur2
+from faust.streams import _current_event
 
 PARTITIONS = 4  # the default GRIDALERT_PARTITIONS
 
@@ -23,6 +30,43 @@ class CurrentEvent:
 
     def __init__(self, topic: str, partition: int):
         self.message = SimpleNamespace(topic=topic, partition=partition)
+
+
+def offline_app(name: str) -> faust.App:
+    """A faust app whose tables are used in this process, without a worker or a broker."""
+    return faust.App(name, broker="kafka://127.0.0.1:1", store="memory://", autodiscover=False, web_enabled=False,
+                     topic_partitions=PARTITIONS, key_serializer="raw", value_serializer="json")
+
+
+def on_partition(topic: str, partition: int) -> CurrentEvent:
+    """Table writes from here on belong to a message of ``topic``/``partition``, as inside an agent
+    (keep the returned event referenced while writing)."""
+    event = CurrentEvent(topic, partition)
+    _current_event.set(weakref.ref(event))
+    return event
+
+
+class Changelog:
+    """Stands in for the changelog producer of ``tables``: serialises each write as faust would
+    before sending it, and counts the bytes and the writes per table (``keep``: and their keys)."""
+
+    def __init__(self, tables: Iterable, source_topic: str, keep: bool = False):
+        self.bytes = 0
+        self.writes: Counter = Counter()
+        self.keys: Optional[list[tuple[str, str]]] = [] if keep else None
+        for table in tables:
+            table._verified_source_topics_for_partitions.add(source_topic)
+            table.send_changelog = self._sender(table)
+
+    def _sender(self, table):
+        def send_changelog(partition, key, value, key_serializer=None, value_serializer=None):
+            data, _ = table.changelog_topic.prepare_value(value, value_serializer or table.value_serializer, None, {})
+            self.bytes += len(data or b"")
+            self.writes[table.name] += 1
+            if self.keys is not None:
+                self.keys.append((table.name, key))
+            return SimpleNamespace(message=SimpleNamespace(partition=partition))
+        return send_changelog
 
 
 def rss_bytes() -> int:

@@ -52,7 +52,6 @@ import sys
 import time
 import tracemalloc
 import uuid
-import weakref
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -61,18 +60,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import yaml  # noqa: E402
 
-import faust  # noqa: E402
 from faust.streams import _current_event  # noqa: E402
 
 from benchmarks.figures import print_figures  # noqa: E402
-from benchmarks.inprocess import PARTITIONS, CurrentEvent, partition_of, rss_bytes  # noqa: E402
-from gridalert.agents.timers import TimedTable  # noqa: E402
+from benchmarks.inprocess import PARTITIONS, Changelog, offline_app, on_partition, partition_of, rss_bytes  # noqa: E402
+from gridalert.agents.timers import PartitionTimers, TimedTable  # noqa: E402
 from gridalert.config import SAMPLE_CONFIG_DIR  # noqa: E402
 from gridalert.config.model import Policies  # noqa: E402
 from gridalert.detectors.stage import DetectStage  # noqa: E402
 from gridalert.geo.synth import PRESETS, build  # noqa: E402
 from gridalert.streams import topics as names  # noqa: E402
-from gridalert.streams.records import DetectorState, DueIndex, LocatedEvent  # noqa: E402
+from gridalert.streams.records import DetectorState, LocatedEvent, Timer  # noqa: E402
 
 TARGET_MB = 300.0
 PER = 1_000_000
@@ -136,12 +134,14 @@ def readings(grid, resident: str, start: datetime, rng: random.Random) -> list[b
 
 
 class DetectTable:
-    """The detect stage's two tables as the worker's in-memory store holds them: key → record."""
+    """The detect stage's tables as the worker's in-memory store holds them (key → record), and the
+    in-memory due index of each partition."""
 
     def __init__(self, stage: DetectStage):
         self.stage = stage
         self.states: dict[str, DetectorState] = {}
-        self.index: dict[str, DueIndex] = {}
+        self.timers: dict[str, Timer] = {}
+        self.index: dict[int, PartitionTimers] = {}
 
     def apply(self, located: LocatedEvent) -> None:
         for key, detector in self.stage.reads(located):
@@ -152,18 +152,16 @@ class DetectTable:
                 self.states[key] = after
 
     def build_index(self) -> None:
-        """Each partition's ``DueIndex``, as ``TimedTable.apply`` leaves it after the last reading."""
-        due: dict[int, dict[str, float]] = {p: {} for p in range(PARTITIONS)}
-        counts: dict[int, dict[str, list[int]]] = {p: {} for p in range(PARTITIONS)}
+        """Each subject's ``Timer`` row and each partition's due index, as ``TimedTable.apply`` leaves them."""
+        self.index = {p: PartitionTimers() for p in range(PARTITIONS)}
         for key, record in self.states.items():
             partition = partition_of(key.split("|", 1)[0])
             when = self.stage.next_due(record)
-            if when is not None:
-                due[partition][key] = when.timestamp()
-            pair = list(self.stage.counts(record))
-            if any(pair):
-                counts[partition][key] = pair
-        self.index = {str(p): DueIndex(due=due[p], counts=counts[p]) for p in range(PARTITIONS)}
+            due = when.timestamp() if when is not None else None
+            counts = tuple(self.stage.counts(record))
+            if due is not None or any(counts):
+                self.timers[key] = Timer(partition=partition, due=due, open=counts[0], pending=counts[1])
+                self.index[partition].set(key, due, counts)
 
 
 def kaiyang_grids() -> list:
@@ -202,9 +200,10 @@ def breakdown(table: DetectTable, sample: int) -> dict[str, float]:
         add("seen ids", record.seen)
         add("record shell", record)  # the Record object, its __dict__, validation bookkeeping
     partition_share = len(keys) / max(len(table.states), 1)
-    for name in ("due", "counts"):
+    for name in ("due", "counts", "heap"):
         entries = sum(deep_size(getattr(index, name), seen) for index in table.index.values())
         parts[f"due index.{name}"] = int(entries * partition_share)  # what is left after the keys
+    parts["timer rows"] = int(deep_size(table.timers, seen) * partition_share)
     per = {f"bytes_{name}": round(size / len(keys), 1) for name, size in sorted(parts.items(), key=lambda p: -p[1])}
     dict_slots = sys.getsizeof(table.states) / len(table.states)
     per["bytes_table dict slot"] = round(dict_slots, 1)
@@ -212,7 +211,8 @@ def breakdown(table: DetectTable, sample: int) -> dict[str, float]:
     restored = [DetectorState.loads(table.states[k].dumps()) for k in keys]
     per["bytes_total_after_changelog_restore"] = round(
         (deep_size(restored) - sys.getsizeof(restored)) / len(keys) + per["bytes_key"] + dict_slots
-        + per["bytes_due index.due"] + per["bytes_due index.counts"], 1)
+        + per["bytes_due index.due"] + per["bytes_due index.counts"] + per["bytes_due index.heap"]
+        + per["bytes_timer rows"], 1)
     return per
 
 
@@ -220,36 +220,28 @@ def next_reading_cost(table: DetectTable, grids: list, repeat: int = 5) -> dict:
     """One more reading of an existing resident through the real ``TimedTable.apply``, on Faust
     tables holding the built state: milliseconds and changelog bytes (serialised as the changelog
     producer would), i.e. what every reading that moves a deadline costs at this size."""
-    app = faust.App("bench-residents", broker="kafka://127.0.0.1:1", store="memory://", autodiscover=False,
-                    web_enabled=False, topic_partitions=PARTITIONS, key_serializer="raw", value_serializer="json")
+    app = offline_app("bench-residents")
     timed = TimedTable(app, "detector-states", DetectorState, PARTITIONS, next_due=table.stage.next_due,
                        counts=table.stage.counts)
-    written = [0]
-    for t in (timed.state, timed.index):
-        t._verified_source_topics_for_partitions.add(names.LOCATED)
-
-        def send_changelog(partition, key, value, key_serializer=None, value_serializer=None, t=t):
-            data, _ = t.changelog_topic.prepare_value(value, value_serializer or t.value_serializer, None, {})
-            written[0] += len(data or b"")
-            return type("Sent", (), {"message": type("M", (), {"partition": partition})()})()
-        t.send_changelog = send_changelog
-    timed.state.data.update(table.states)  # references, not copies
-    timed.index.data.update(table.index)
+    changelog = Changelog(timed.tables, names.LOCATED)
+    timed.rows.table.data.update(table.states)  # references, not copies
+    timed.timers.data.update(table.timers)
+    timed._partitions = table.index  # what ``TimedTable.rebuild`` makes of the timer rows
     rng, times = random.Random(1), []
     for n in range(repeat):
         grid = grids[n]
         payload = readings(grid, f"{grid.grid_id}-r00000", T0 + timedelta(hours=2), rng)[0]
         located = LocatedEvent.loads(payload)
         partition = partition_of(located.place.partition_key)
-        event = CurrentEvent(names.LOCATED, partition)
-        _current_event.set(weakref.ref(event))
-        written[0], started = 0, time.perf_counter()
+        event = on_partition(names.LOCATED, partition)
+        changelog.bytes, started = 0, time.perf_counter()
         for key, detector in table.stage.reads(located):
             timed.apply(partition, key, lambda r: table.stage.on_event(detector, r, located, located.event.time))
         times.append(time.perf_counter() - started)
+    del event
     _current_event.set(None)
-    return {"next_reading_ms": round(statistics.median(times) * 1000, 1),
-            "next_reading_changelog_kb": round(written[0] / 1024, 1)}
+    return {"next_reading_ms": round(statistics.median(times) * 1000, 3),
+            "next_reading_changelog_kb": round(changelog.bytes / 1024, 1)}
 
 
 def settled_resident_bytes(grids: list, days: int = 28, residents: int = 10) -> float:
@@ -310,6 +302,7 @@ def run(quick: bool = False, residents: Optional[int] = None) -> dict:
         "readings": 3 * residents,
         "detector_states": len(table.states),
         "due_index_entries": sum(len(i.due) for i in table.index.values()),
+        "timer_rows": len(table.timers),
         "build_s": round(seconds, 1),
         "us_per_reading": round(seconds / (3 * residents) * 1e6, 1),
         "rss_mb_per_1M": round(rss_mb, 1),

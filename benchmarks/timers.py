@@ -5,7 +5,7 @@ loop: a leader timer puts a ``Tick`` for each of the 4 partitions on a queue eve
 (``agents/incident.py``'s ``clock``); one clock coroutine (the ``gridalert.clock`` agent, which
 takes ticks of every partition in turn) handles each tick as the agent does — ``moment = now()``,
 ``TimedTable.apply_due(partition, moment, book.on_tick)`` on real Faust tables
-(``incidents-by-grid`` and its due index, in-memory store like the worker's) and the real
+(``incident-grids``, ``incident-states`` and the timer rows, in-memory store like the worker's) and the real
 ``Book`` — and hands every step to the ``gridalert.incidents`` topic. Lateness of a step = the
 time it was handed over (serialised, where ``topic.send`` would pass it to the producer) − its
 deadline. A step still unfired when the run ends counts with its lateness so far (a lower bound),
@@ -44,21 +44,17 @@ import statistics
 import sys
 import time
 import uuid
-import weakref
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import faust  # noqa: E402
 import yaml  # noqa: E402
-from faust.streams import _current_event  # noqa: E402
 
 from benchmarks.figures import percentile, print_figures  # noqa: E402
-from benchmarks.inprocess import PARTITIONS, CurrentEvent, partition_of  # noqa: E402
-from gridalert.agents.incident import TICK_S  # noqa: E402
+from benchmarks.inprocess import PARTITIONS, Changelog, offline_app, on_partition, partition_of  # noqa: E402
+from gridalert.agents.incident import TICK_S, GridRows  # noqa: E402
 from gridalert.agents.timers import TimedTable  # noqa: E402
 from gridalert.config import SAMPLE_CONFIG_DIR  # noqa: E402
 from gridalert.config.model import Policies, Roster  # noqa: E402
@@ -100,31 +96,18 @@ class Clock:
     """The incident stage's table and clock agent, wired to serialise instead of send."""
 
     def __init__(self, book: Book):
-        self.app = faust.App("bench-timers", broker="kafka://127.0.0.1:1", store="memory://", autodiscover=False,
-                             web_enabled=False, topic_partitions=PARTITIONS, key_serializer="raw",
-                             value_serializer="json")
+        self.app = offline_app("bench-timers")
         self.book = book
-        self.grids: TimedTable[GridIncidents] = TimedTable(self.app, "incidents-by-grid", GridIncidents, PARTITIONS,
-                                                           next_due=Book.next_due, counts=Book.counts)
+        self.grids: TimedTable[GridIncidents] = TimedTable(self.app, "incident-grids", GridIncidents, PARTITIONS,
+                                                           next_due=Book.next_due, counts=Book.counts,
+                                                           rows=GridRows(self.app, PARTITIONS))
         self.incidents = self.app.topic(names.INCIDENTS, key_type=str, value_type=IncidentEvent)
-        self.changelog_bytes = 0
-        self.events = {p: CurrentEvent(names.TICKS, p) for p in range(PARTITIONS)}
-        for table in (self.grids.state, self.grids.index):
-            table._verified_source_topics_for_partitions.add(names.TICKS)
-            table.send_changelog = self._serialiser(table)
-
-    def _serialiser(self, table):
-        def send_changelog(partition, key, value, key_serializer=None, value_serializer=None):
-            topic = table.changelog_topic
-            topic.prepare_key(key, key_serializer or table.key_serializer, None, {})
-            data, _ = topic.prepare_value(value, value_serializer or table.value_serializer, None, {})
-            self.changelog_bytes += len(data or b"")
-            return SimpleNamespace(message=SimpleNamespace(partition=partition))
-        return send_changelog
+        self.changelog = Changelog(self.grids.tables, names.TICKS)
+        self.events: list = []
 
     def on(self, partition: int) -> None:
         """Table writes from here on belong to a message of ``partition``, as inside the agent."""
-        _current_event.set(weakref.ref(self.events[partition]))
+        self.events[:] = [on_partition(names.TICKS, partition)]
 
     def load(self, states: dict[str, GridIncidents]) -> None:
         for grid_id, state in states.items():
@@ -194,7 +177,7 @@ async def drive(clock: Clock, base: datetime, duration: float) -> dict:
 
     await asyncio.gather(leader_timer(), clock_agent())
     end = now()
-    overdue = [(end - d.due).total_seconds() for p in range(PARTITIONS) for key in clock.grids.partition_index(p).due
+    overdue = [(end - d.due).total_seconds() for p in range(PARTITIONS) for key in clock.grids.partition(p).due
                for inc in clock.grids.get(key).incidents.values() for d in inc.deadlines if d.due < end]
     return {"lateness": lateness, "overdue": overdue, "tick_costs": tick_costs, "queue_waits": queue_waits,
             "steps_per_tick": steps_per_tick, "seconds": time.monotonic() - started}
@@ -216,7 +199,7 @@ def run(quick: bool = False, incidents: Optional[int] = None, window: float = AC
     state_kb = statistics.mean(len(s.dumps()) for s in list(states.values())[:50]) / 1024
     del states
     gc.collect()
-    clock.changelog_bytes = 0
+    clock.changelog.bytes = 0
     result = asyncio.run(drive(clock, base, duration))
     late = result["lateness"] + result["overdue"]
     costs = [c * 1000 for c in result["tick_costs"]]
@@ -244,7 +227,7 @@ def run(quick: bool = False, incidents: Optional[int] = None, window: float = AC
         "tick_cost_max_ms": round(max(costs, default=float("nan")), 2),
         "cost_per_step_ms": round(sum(costs) / steps, 3) if steps else float("nan"),
         "tick_queue_wait_p99_ms": round(percentile(result["queue_waits"], 99) * 1000, 1),
-        "changelog_mb_per_s": round(clock.changelog_bytes / result["seconds"] / 2**20, 1),
+        "changelog_mb_per_s": round(clock.changelog.bytes / result["seconds"] / 2**20, 1),
         "target_p99_ms": TARGET_P99_S * 1000,
         "target_met": p99 <= TARGET_P99_S,
     }

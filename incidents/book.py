@@ -59,6 +59,23 @@ def empty_state() -> GridIncidents:
     return GridIncidents(incidents={}, open_keys={}, silences=[], seen=[])
 
 
+def fresh(state: Optional[GridIncidents]) -> GridIncidents:
+    """A new grid state that shares its incidents with ``state``, which is never changed: the grid's
+    own fields are only ever replaced, and an incident is copied (``mine``) before it is changed.
+    So a step on a grid with a hundred incidents copies the one it touches, not all of them."""
+    if state is None:
+        return empty_state()
+    return GridIncidents(incidents=dict(state.incidents), open_keys=state.open_keys, silences=state.silences,
+                         seen=state.seen)
+
+
+def mine(state: GridIncidents, incident_id: str) -> IncidentState:
+    """The incident, copied into ``state`` (made by ``fresh``) so that it may be changed."""
+    inc = copy.deepcopy(state.incidents[incident_id])
+    state.incidents[incident_id] = inc
+    return inc
+
+
 class Book:
     """The rules of one district (policies and roster) applied to one grid's incidents."""
 
@@ -150,7 +167,7 @@ class Book:
     def on_alarm(self, state: Optional[GridIncidents], alarm: Alarm,
                  now: datetime) -> tuple[GridIncidents, list[IncidentEvent]]:
         """Open an incident for a new alarm, add a repeat to the open one, or record an inhibited alarm."""
-        state = copy.deepcopy(state) if state is not None else empty_state()
+        state = fresh(state)
         if alarm.id in state.seen:
             return state, []
         self._remember(state, alarm.id)
@@ -159,13 +176,13 @@ class Book:
         current_id = state.open_keys.get(alarm.dedup_key)
         if alarm.clears:
             if current_id is not None:
-                inc = state.incidents[current_id]
+                inc = mine(state, current_id)
                 self._close(state, inc)
                 self._emit(inc, "resolved", now, out, status="resolved",
                            detail=f"resolved by itself: {alarm.explanation}")
             return state, out
         if current_id is not None:
-            inc = state.incidents[current_id]
+            inc = mine(state, current_id)
             if outranks(alarm.severity, inc.last.severity):
                 self._raise(inc, alarm, now, out)
             else:
@@ -176,6 +193,7 @@ class Book:
                                  if alarm.gateway and inc.inhibits_gateway == alarm.gateway
                                  and inc.last.status in OPEN), None)
         if gateway_incident is not None:
+            gateway_incident = mine(state, gateway_incident.last.incident_id)
             self._emit(gateway_incident, "inhibited", now, out,
                        detail=f"{alarm.title} ({alarm.event.id}) not paged: its gateway {alarm.gateway} "
                               f"is down, see this incident")
@@ -235,16 +253,16 @@ class Book:
                    now: datetime) -> tuple[GridIncidents, list[IncidentEvent], Optional[str]]:
         """Apply one command. Returns the new state, the timeline events, and a reason when the
         command has no incident to attach a refusal to (the caller dead-letters it)."""
-        state = copy.deepcopy(state) if state is not None else empty_state()
+        state = fresh(state)
         if command.id in state.seen:
             return state, [], None
         self._remember(state, command.id)
         self._prune(state, now)
         if command.action == "silence" and command.incident_id is None:
             return self._silence_scope(state, command)
-        inc = state.incidents.get(command.incident_id or "")
-        if inc is None:
+        if (command.incident_id or "") not in state.incidents:
             return state, [], f"no incident {command.incident_id} in this grid's state (closed over {CLOSED_KEPT.days} days ago, or never opened here)"
+        inc = mine(state, command.incident_id)
         out: list[IncidentEvent] = []
         common = {"actor": command.actor, "command_id": command.id}
         problem = refusal(command.action, inc.last.status, reason=command.reason, score=command.score,
@@ -378,9 +396,10 @@ class Book:
     def on_tick(self, state: Optional[GridIncidents],
                 now: datetime) -> tuple[GridIncidents, list[IncidentEvent]]:
         """Fire every deadline that is due and still fenced by its token."""
-        state = copy.deepcopy(state) if state is not None else empty_state()
+        state = fresh(state)
         out: list[IncidentEvent] = []
-        for inc in list(state.incidents.values()):
+        for incident_id in [i for i, inc in state.incidents.items() if any(d.due <= now for d in inc.deadlines)]:
+            inc = mine(state, incident_id)
             for deadline in sorted((d for d in inc.deadlines if d.due <= now), key=lambda d: d.due):
                 if deadline in inc.deadlines:  # an earlier step this tick may have replaced it
                     inc.deadlines = [d for d in inc.deadlines if d is not deadline]

@@ -222,19 +222,39 @@ class DetectorState(faust.Record, **RECORD_OPTIONS):
     area: Optional[str] = None  # the area whose thresholds (detectors.areas) apply
 
 
-class DueIndex(faust.Record, **RECORD_OPTIONS):
-    """One partition's timers at a glance (a table row keyed by partition number).
+class Timer(faust.Record, **RECORD_OPTIONS):
+    """One key's timers at a glance (a table row keyed like the state it describes).
 
-    ``due`` maps a grid key to the epoch second of its earliest deadline, so a tick finds what
-    has come due without reading every grid; ``counts`` maps a grid key to [open incidents,
-    pending deadlines]; ``late_steps``/``max_late_s`` count steps that fired
-    more than a second after their deadline (e.g. after an outage), for the audit.
+    ``partition`` is the partition the key lives in, so a worker rebuilds each partition's
+    in-memory due index from these rows after a rebalance; ``due`` is the epoch second of the
+    key's earliest deadline (None: nothing pending); ``open``/``pending`` are what the audit counts
+    (open incidents and pending deadlines for the incident stage). Written only when one of them
+    moves, and deleted when the key has neither a deadline nor anything to count.
     """
 
-    due: dict[str, float]
-    counts: dict[str, list[int]]
+    partition: int
+    due: Optional[float] = None
+    open: int = 0
+    pending: int = 0
+
+
+class LateSteps(faust.Record, **RECORD_OPTIONS):
+    """A partition's steps that fired more than a second after their deadline (e.g. after an
+    outage), for the audit (a table row keyed by partition number, written only when one does)."""
+
     late_steps: int = 0
     max_late_s: float = 0.0
+
+
+class GridHead(faust.Record, **RECORD_OPTIONS):
+    """A grid's incident state without the incidents: what ``GridIncidents`` holds besides them,
+    and the ids of the incidents, each kept in its own row (``<grid key>/<incident id>``), so a
+    step of one incident writes that incident, not the whole grid (see ``agents/incident.py``)."""
+
+    incident_ids: list[str]
+    open_keys: dict[str, str]
+    silences: list[Silence]
+    seen: list[str]
 
 
 class Command(faust.Record, **RECORD_OPTIONS):

@@ -39,10 +39,13 @@ def run(*steps, state=None, durable=True):
     """Apply ("alarm", a) / ("command", c) / ("tick", seconds) steps; return state and all events.
 
     With ``durable`` the state goes through the table's serialisation between steps, as it does
-    across a restart.
+    across a restart. Every step must leave the state it was given as it was: the worker's table
+    holds that very object, and a change made to it behind the table's back would never reach
+    the changelog (lost on a restart).
     """
     b, events = book(), []
     for kind, value, at in steps:
+        given, text = state, state.dumps() if state is not None else None
         if kind == "alarm":
             state, out = b.on_alarm(state, value, at)
         elif kind == "command":
@@ -51,6 +54,7 @@ def run(*steps, state=None, durable=True):
         else:
             state, out = b.on_tick(state, at)
         events += out
+        assert given is None or given.dumps() == text, f"{kind} at {at} changed the state it was given"
         if durable:
             state = GridIncidents.loads(state.dumps())
     return state, events

@@ -8,7 +8,7 @@ import pytest
 
 from gridalert.streams.records import (Alarm, Command, DeadLetter, Deadline, Delivery, DepartmentState, DetectorState,
                                        DispatchOrder,
-                                       DueIndex, GridIncidents, IncidentEvent, IncidentState, LocatedEvent,
+                                       GridHead, GridIncidents, LateSteps, Timer, IncidentEvent, IncidentState, LocatedEvent,
                                        PartitionAudit, Place, Silence, Tick, ValidEvent)
 
 AT = datetime(2026, 11, 22, 18, 15, tzinfo=timezone.utc)
@@ -41,7 +41,9 @@ RECORDS = [
     Tick(at=AT),
     PartitionAudit(id="gridalert:0", partition=0, at=AT, open_incidents=1, pending_steps=2, overdue_steps=0,
                    max_overdue_s=0.0),
-    DueIndex(due={"G-1": 1.5}, counts={"G-1": [1, 2]}),
+    Timer(partition=2, due=1.5, open=1, pending=2),
+    LateSteps(late_steps=3, max_late_s=4.5),
+    GridHead(incident_ids=["I-1"], open_keys={"k": "I-1"}, silences=[], seen=["e-1"]),
     DetectorState(detector="activity", subject="activity:r-1", seen=["e-1"],
                   state={"seen_at": 1763830500.0, "water": [[1763830500.0, 0.01]], "away": None}),
     DispatchOrder(id="I-1:2", incident_id="I-1", step=2, tier="grid", title="t", body="b", place=PLACE,
