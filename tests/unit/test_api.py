@@ -7,6 +7,7 @@ broker is in ``tests/e2e/test_api.py``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +20,7 @@ from gridalert.api import API, make_api
 from gridalert.open311 import make_open311
 from gridalert.config import SAMPLE_CONFIG_DIR, Settings
 from gridalert.config.loader import load_config
+from gridalert.config.model import Person
 from gridalert.incidents.book import Book
 from gridalert.incidents.routing import Responsibility
 from gridalert.store import make_engine, make_sessionmaker, record_incident_events, upgrade
@@ -30,6 +32,9 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 TOWER = Place(district="观山湖区", grid_id="GSH-JHY-01-03", grid_name="金融城社区第3网格", village="金融城社区",
               township="金华园街道")
 FARM = Place(district="观山湖区", grid_id="GSH-ZC-03-01", grid_name="毛寨村第1网格", village="毛寨村", township="朱昌镇")
+# a ten-household unit head (联户长): on the roster, but unit areas are not on incidents, so the token covers nothing
+UNIT_HEAD = Person(id="uh-JHY-01-03-1", name="联户长甲", role="unit_head", area="GSH-JHY-01-03-U1",
+                   channels=["json://127.0.0.1/inbox/uh-JHY-01-03-1"])
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +72,17 @@ def world(tmp_path, district, monkeypatch):
     tokens = {}
     with sessions.begin() as session:
         record_incident_events(steps, session=session)
-        for person in ("dd-GSH-1", "td-JHY", "td-ZC", "gh-GSH-JHY-01-03", "fire-GSH-1"):
+        for person in ("dd-GSH-1", "td-JHY", "td-ZC", "gh-GSH-JHY-01-03", "fire-GSH-1", UNIT_HEAD.id):
             tokens[person] = create_token(session=session, person_id=person)[1]
         tokens["viewer"] = create_token(session=session, viewer_area="金华园街道", viewer_kind="township")[1]
         revoked, tokens["revoked"] = create_token(session=session, person_id="dd-GSH-1")
         revoke_token(revoked.id, session=session)
     monkeypatch.setenv("GRIDALERT_BROKER", "kafka://127.0.0.1:1")  # nothing listens: intake must say so
     settings = Settings()
+    # the API's roster has the unit head too; the incident stage's does not (nobody pages unit heads here)
+    with_unit_head = dataclasses.replace(district, roster=district.roster.model_copy(
+        update={"staff": [*district.roster.staff, UNIT_HEAD]}))
+
     def worker(command) -> None:
         """What the incident stage and the recorder do with a command: apply it, project its steps."""
         nonlocal state
@@ -84,7 +93,7 @@ def world(tmp_path, district, monkeypatch):
     def app() -> web.Application:  # an aiohttp app lives on one event loop: a new one per call
         root = web.Application()
         root.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
-        api = make_api(settings, district, sessions, send_timeout_s=2, send=worker, wait_s=5)
+        api = make_api(settings, with_unit_head, sessions, send_timeout_s=2, send=worker, wait_s=5)
         root.add_subapp("/api", api)
         root.add_subapp("/open311/v2", make_open311(api[API]))
         return root
@@ -190,6 +199,58 @@ def test_event_intake_says_which_events_are_bad_and_that_the_broker_is_down(worl
     status, body = call(app, "POST", "/api/events", tokens["dd-GSH-1"], data=b'{"specversion": "1.0", "id":',
                         headers={"Content-Type": "application/cloudevents+json"})
     assert status == 503 and "cannot reach the broker" in body["error"]
+
+
+EVENT = b'{"specversion": "1.0", "id": "e-1", "source": "urn:test", "type": "heat.reading"}'
+REPORT = {"service_code": "fire_hazard", "lat": "26.62", "long": "106.63", "phone": "13800001234"}
+
+
+@pytest.mark.parametrize("who, why", [
+    ("viewer", "read only"),
+    (UNIT_HEAD.id, "covers no incidents"),
+])
+def test_tokens_that_may_not_write_cannot_send_events_or_citizen_reports(world, who, why):
+    app, token = world.app, world.tokens[who]
+    status, body = call(app, "POST", "/api/events", token, data=EVENT,
+                        headers={"Content-Type": "application/cloudevents+json"})
+    assert status == 403 and why in body["error"] and "may not send events" in body["error"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", data={"api_key": token, **REPORT})
+    assert status == 403 and why in body[0]["description"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", token, data=REPORT)  # as a bearer token too
+    assert status == 403 and body[0]["code"] == 403
+
+
+@pytest.mark.parametrize("who", ["td-JHY", "gh-GSH-JHY-01-03", "fire-GSH-1"])
+def test_staff_tokens_may_send_events_and_citizen_reports(world, who):
+    app, token = world.app, world.tokens[who]
+    # past the access check: the (absent) broker is all that stops them
+    status, body = call(app, "POST", "/api/events", token, data=EVENT,
+                        headers={"Content-Type": "application/cloudevents+json"})
+    assert status == 503 and "cannot reach the broker" in body["error"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", data={"api_key": token, **REPORT})
+    assert status == 503 and "send again" in body[0]["description"]
+
+
+@pytest.mark.parametrize("who, sees", [
+    ("dd-GSH-1", True),
+    ("td-JHY", True),
+    ("gh-GSH-JHY-01-03", True),
+    ("viewer", True),  # a viewer of 金华园街道, where the report was made
+    ("td-ZC", False),
+    ("fire-GSH-1", False),  # the report was never dispatched to fire
+    (UNIT_HEAD.id, False),
+])
+def test_open311_status_shows_a_request_only_inside_the_tokens_area(world, who, sees):
+    app, token = world.app, world.tokens[who]
+    for path in ("/open311/v2/requests/311-feedbeef0001.json", "/open311/v2/requests.json?service_request_id=311-feedbeef0001"):
+        status, [request] = call(app, "GET", path, token)
+        assert status == 200 and request["service_request_id"] == "311-feedbeef0001"
+        if sees:
+            assert request["status"] == "closed" and request["status_notes"] == "已处置 fixed"
+            assert request["service_code"] == "citizen.report" and request["lat"] is not None
+        else:  # the same answer as a request not known yet: nothing about its place, title or outcome
+            assert request == {"service_request_id": "311-feedbeef0001", "status": "open",
+                               "status_notes": "已受理 received"}
 
 
 def test_the_api_describes_itself(world):
