@@ -11,12 +11,14 @@ fontconfig file of the test's own, so the screenshot is readable on machines wit
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_api import token_for
 from tests.e2e.test_dashboard import chromium  # noqa: F401 - the fixture: Debian's chromium, or skip/fail
+from tests.e2e.test_dashboard import CHROMIUM_ENV, skip_or_fail
 from tests.support.pipeline import alarm_in, incidents_where
 from tests.support.waiting import wait_until
 
@@ -40,8 +42,32 @@ def fontconfig(tmp_path: Path) -> dict[str, str]:
     return {"FONTCONFIG_FILE": str(conf)}
 
 
+def playwright_sync_api():
+    """Playwright's sync API; when it cannot be imported, skipped or failed as a missing Chromium is."""
+    try:
+        from playwright import sync_api
+    except ImportError as exc:
+        skip_or_fail(f"Playwright for Python cannot be imported ({exc}): pip install -e '.[dev]'")
+    return sync_api
+
+
+@pytest.mark.parametrize("asked_for, outcome", [
+    ({CHROMIUM_ENV: "/usr/bin/chromium"}, pytest.fail.Exception),  # .ci/run exports it
+    ({"CI": "true"}, pytest.fail.Exception),
+    ({}, pytest.skip.Exception),  # a developer's machine without the browser tools
+])
+def test_without_playwright_the_browser_test_fails_where_a_browser_run_was_asked_for(monkeypatch, asked_for, outcome):
+    monkeypatch.setitem(sys.modules, "playwright", None)  # `from playwright import …` raises ImportError
+    for name in (CHROMIUM_ENV, "CI"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in asked_for.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(outcome, match="Playwright for Python cannot be imported"):
+        playwright_sync_api()
+
+
 def test_an_alarm_appears_live_and_is_accepted_from_the_dashboard(pipeline, sessions, web, chromium, tmp_path):  # noqa: F811
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_sync_api()
     token = token_for(pipeline, "dd-GSH-1")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
