@@ -259,6 +259,38 @@ def test_the_api_describes_itself(world):
     assert status == 200 and body["openapi"].startswith("3.") and "/api/incidents/{incident_id}" in body["paths"]
 
 
+# What the web app answers that is no part of the API: the page and its files, the signed accept
+# links (HTML for a phone), and the operators' probes and scrape
+NOT_IN_THE_API = {"/", "/static/dashboard/{name}", "/static/vendor/{library}/{path}", "/a/{token}", "/health",
+                  "/ready", "/metrics"}
+
+
+def registered_routes(app: web.Application) -> set[tuple[str, str]]:
+    """(method, path) of every route of an aiohttp app and of the sub-apps mounted in it (once
+    mounted, a sub-app's paths carry its prefix)."""
+    found = set()
+    for resource in app.router.resources():
+        if isinstance(resource, web.PrefixedSubAppResource):
+            found |= registered_routes(resource._app)
+            continue
+        found |= {(route.method, resource.canonical) for route in resource if route.method != "HEAD"}
+    return found
+
+
+def test_every_route_of_the_web_app_is_in_the_openapi_description(district, monkeypatch, tmp_path):
+    from gridalert.openapi import DESCRIPTION
+    from gridalert.web import Context, make_web_app
+
+    monkeypatch.setenv("GRIDALERT_BROKER", "kafka://127.0.0.1:1")
+    context = Context(secret=b"s", sessions=make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'g.db'}")),
+                      send=lambda command: None)
+    routes = registered_routes(make_web_app(context, settings=Settings(), district=district))
+    described = {(method.upper(), path) for path, item in DESCRIPTION["paths"].items() for method in item}
+    assert {("GET", "/api/stream"), ("POST", "/open311/v2/requests.json")} <= routes  # the walk reaches sub-apps
+    assert {r for r in routes if r[1] not in NOT_IN_THE_API} - described == set()
+    assert described - routes == set()  # and nothing is described that is not served
+
+
 def test_open311_lists_the_categories_and_takes_the_api_key_as_a_parameter(world):
     app, tokens = world.app, world.tokens
     status, body = call(app, "GET", f"/open311/v2/services.json?api_key={tokens['viewer']}")
