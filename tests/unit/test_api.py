@@ -391,6 +391,93 @@ def test_the_role_and_area_matrix_for_commands(world):
     assert status == 200 and body["outcome"] == "on_scene"
 
 
+def give(world, who: str, incident: str, **body) -> tuple[int, dict]:
+    return call(world.app, "POST", f"/api/incidents/{world.found[incident]}/commands", world.tokens[who], json=body)
+
+
+def actors(world, incident: str) -> list[tuple[str, str]]:
+    """(step kind, who gave it) of an incident's timeline after it opened and was first dispatched."""
+    body = call(world.app, "GET", f"/api/incidents/{world.found[incident]}", world.tokens["dd-GSH-1"])[1]
+    return [(s["kind"], s["actor"]) for s in body["timeline"][2:]]
+
+
+def check(answer: tuple[int, dict], status: int, expect: str) -> None:
+    """200: ``expect`` is the outcome step; otherwise words of the refusal (403: the scope's, 409: the stage's)."""
+    code, body = answer
+    assert code == status, body
+    if status == 200:
+        assert body["outcome"] == expect, body
+    else:
+        assert expect in (body.get("detail") or body.get("error")), body
+
+
+GH, DUTY, TOWNSHIP = "gh-GSH-JHY-01-03", "dd-GSH-1", "td-JHY"
+
+
+def test_the_centre_verifies_closes_and_rates_what_the_grid_resolved_and_a_township_reopens_it(world):
+    for who, body, status, expect in [
+        (GH, {"action": "resolve"}, 200, "resolved"),
+        (GH, {"action": "verify"}, 403, "the command centre does the rest"),
+        (DUTY, {"action": "close", "reason": "fixed"}, 409, "must be resolved and verified first"),
+        (DUTY, {"action": "verify"}, 200, "verified"),
+        (GH, {"action": "close", "reason": "fixed"}, 403, "the command centre does the rest"),
+        (DUTY, {"action": "close", "reason": "fixed"}, 200, "closed"),
+        (TOWNSHIP, {"action": "rate", "score": 4}, 403, "only the district command centre"),
+        (DUTY, {"action": "rate", "score": 9}, 409, "a score from 1 to 5"),
+        (DUTY, {"action": "rate", "score": 4, "comment": "来得快"}, 200, "rated"),
+        (DUTY, {"action": "rate", "score": 5}, 409, "rated already"),
+        (TOWNSHIP, {"action": "reopen", "reason": "又冒烟了"}, 200, "reopened"),
+    ]:
+        check(give(world, who, "tower", **body), status, expect)
+    detail = call(world.app, "GET", f"/api/incidents/{world.found['tower']}", world.tokens[DUTY])[1]
+    assert detail["rating"] == 4 and detail["status"] == "dispatched" and detail["close_reason"] is None
+    assert [a for a in actors(world, "tower") if a[0] != "command_refused"] == [
+        ("accepted", GH), ("resolved", GH), ("verified", DUTY), ("closed", DUTY), ("rated", DUTY),
+        ("reopened", TOWNSHIP), ("dispatched", TOWNSHIP)]
+
+
+def test_a_return_needs_a_reason_and_sends_the_incident_a_tier_up(world):
+    check(give(world, GH, "tower", action="return"), 409, "needs a reason")
+    check(give(world, GH, "tower", action="return", reason="不在本网格"), 200, "returned")
+    detail = call(world.app, "GET", f"/api/incidents/{world.found['tower']}", world.tokens[DUTY])[1]
+    assert (detail["status"], detail["tier"]) == ("dispatched", "village")
+    assert "不在本网格" in detail["timeline"][-2]["detail"]
+    check(give(world, "td-ZC", "farm", action="return", reason="需要供电公司"), 409, "top tier")  # at the district
+    assert actors(world, "tower")[-3:] == [("command_refused", GH), ("returned", GH), ("dispatched", GH)]
+
+
+def test_escalate_and_reassign_move_the_incident_to_another_tier_or_person(world):
+    for who, body, status, expect, tier in [
+        (GH, {"action": "escalate"}, 200, "escalated", "village"),
+        (GH, {"action": "reassign", "to_tier": "grid"}, 403, "the command centre does the rest", "village"),
+        (DUTY, {"action": "reassign", "to_tier": "township"}, 200, "reassigned", "township"),
+        (DUTY, {"action": "reassign", "to_person": "nobody-1"}, 409, "not on the roster", "township"),
+        (DUTY, {"action": "reassign", "to_person": GH}, 200, "reassigned", "grid"),
+    ]:
+        check(give(world, who, "tower", **body), status, expect)
+        assert call(world.app, "GET", f"/api/incidents/{world.found['tower']}", world.tokens[DUTY])[1]["tier"] == tier
+    assert [a for a in actors(world, "tower") if a[0] != "command_refused"] == [
+        ("accepted", GH), ("escalated", GH), ("reassigned", DUTY), ("reassigned", DUTY)]
+
+
+def test_the_tier_village_township_until_and_limit_filters(world):
+    app, found, duty = world.app, world.found, world.tokens[DUTY]
+    listed = lambda **params: ids(call(app, "GET", "/api/incidents", duty, params=params)[1])  # noqa: E731
+    assert listed(tier="district") == {found["farm"]}  # the wooden-village wiring alarm starts at the top
+    assert listed(tier="grid") == {found["tower"], found["report"]}
+    assert listed(village="金融城社区") == {found["tower"], found["report"]}
+    assert listed(village="金融城社区", status="accepted") == {found["tower"]}  # filters combine
+    assert listed(township="朱昌镇") == {found["farm"]}  # the district may narrow to any township
+    assert listed(until=NOW.isoformat()) == set()  # opened before: all three opened at NOW
+    assert listed(until=(NOW + timedelta(seconds=1)).isoformat()) == set(found.values())
+    newest = call(app, "GET", "/api/incidents", duty)[1]["incidents"][0]["id"]
+    assert listed(limit="1") == {newest}
+    status, body = call(app, "GET", "/api/incidents?limit=many", duty)
+    assert status == 400 and "limit" in body["error"]
+    status, body = call(app, "GET", "/api/incidents", duty, params={"until": "tomorrow"})
+    assert status == 400 and "ISO 8601" in body["error"]
+
+
 def test_today_is_the_districts_day_whatever_the_callers_clock_says(world):
     app, tokens = world.app, world.tokens
     beijing = timezone(timedelta(hours=8))  # the sample policies' Asia/Shanghai
