@@ -1,10 +1,10 @@
 // The duty officer's dashboard (值班台): one page over the command centre's API (/api).
 //
-// Reads /api/incidents (the open queue, and the resolved / verified / closed incidents that wait for
-// the centre: 待核实、待办结、待评价), /api/map and /api/kpis with the bearer token the person signs in with,
-// follows /api/stream (server-sent events read with fetch(), since EventSource cannot send a
-// header) and gives commands through POST /api/incidents/{id}/commands. It decides nothing
-// itself: every status, deadline and refusal shown is the API's.
+// Reads /api/incidents (the open queue, and the resolved / verified / closed incidents that wait
+// for the centre: 待核实、待办结、待评价), /api/map and /api/kpis with the bearer token the person
+// signs in with, follows /api/stream (server-sent events read with fetch(), since EventSource
+// cannot send a header) and gives commands through POST /api/incidents/{id}/commands. It decides
+// nothing itself: every status, deadline and refusal shown is the API's.
 "use strict";
 
 (function () {

@@ -242,7 +242,8 @@ def test_staff_tokens_may_send_events_and_citizen_reports(world, who):
 ])
 def test_open311_status_shows_a_request_only_inside_the_tokens_area(world, who, sees):
     app, token = world.app, world.tokens[who]
-    for path in ("/open311/v2/requests/311-feedbeef0001.json", "/open311/v2/requests.json?service_request_id=311-feedbeef0001"):
+    for path in ("/open311/v2/requests/311-feedbeef0001.json",
+                 "/open311/v2/requests.json?service_request_id=311-feedbeef0001"):
         status, [request] = call(app, "GET", path, token)
         assert status == 200 and request["service_request_id"] == "311-feedbeef0001"
         if sees:
@@ -442,7 +443,8 @@ def test_a_return_needs_a_reason_and_sends_the_incident_a_tier_up(world):
     detail = call(world.app, "GET", f"/api/incidents/{world.found['tower']}", world.tokens[DUTY])[1]
     assert (detail["status"], detail["tier"]) == ("dispatched", "village")
     assert "不在本网格" in detail["timeline"][-2]["detail"]
-    check(give(world, "td-ZC", "farm", action="return", reason="需要供电公司"), 409, "top tier")  # at the district
+    # the wooden-village wiring alarm is held at the district, the top tier: nowhere to return it to
+    check(give(world, "td-ZC", "farm", action="return", reason="需要供电公司"), 409, "top tier")
     assert actors(world, "tower")[-3:] == [("command_refused", GH), ("returned", GH), ("dispatched", GH)]
 
 
