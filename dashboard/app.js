@@ -1,9 +1,10 @@
 // The duty officer's dashboard (值班台): one page over the command centre's API (/api).
 //
-// Reads /api/incidents, /api/map and /api/kpis with the bearer token the person signs in with,
-// follows /api/stream (server-sent events read with fetch(), since EventSource cannot send a
-// header) and gives commands through POST /api/incidents/{id}/commands. It decides nothing
-// itself: every status, deadline and refusal shown is the API's.
+// Reads /api/incidents (the open queue, and the resolved / verified / closed incidents that wait
+// for the centre: 待核实、待办结、待评价), /api/map and /api/kpis with the bearer token the person
+// signs in with, follows /api/stream (server-sent events read with fetch(), since EventSource
+// cannot send a header) and gives commands through POST /api/incidents/{id}/commands. It decides
+// nothing itself: every status, deadline and refusal shown is the API's.
 "use strict";
 
 (function () {
@@ -11,6 +12,10 @@
   const LANG_KEY = "gridalert.lang";
   const TIERS = ["unit", "grid", "village", "township", "district"];
   const OPEN = ["new", "dispatched", "accepted", "on_scene", "returned", "reopened"];
+  // what waits for the command centre once the field is done: resolved → verify, verified → close,
+  // closed and not yet rated → rate (the district centre only rates)
+  const FOLLOW_UP = [["resolved", "to_verify"], ["verified", "to_close"], ["closed", "to_rate"]];
+  const FOLLOW_UP_LIMIT = 100;
   const SEVERITIES = ["none", "low", "medium", "high", "critical"];
   const COLOURS = { none: "#dfe7ef", low: "#9ccc65", medium: "#ffca28", high: "#fb8c00", critical: "#d32f2f" };
   const CLOSE_REASONS = ["fixed", "unfounded", "duplicate", "not_responsible"];
@@ -24,10 +29,12 @@
       day: "按日", month: "按月", no_rows: "该时段无事件", lang: "English", empty: "暂无待处置事件", live: "实时", offline: "连接中断，重连中…",
       connecting: "连接中…", accept_by: "接单时限", overdue: "已超时", since: "已过", open: "未结事件",
       unassigned: "未落网格", timeline: "处置经过", departments: "联合处置部门", deliveries: "通知记录",
+      follow_up: "待核实 / 办结 / 评价", to_verify: "待核实", to_close: "待办结", to_rate: "待评价",
+      follow_up_empty: "暂无", updated: "更新于",
       actions: "操作", outcome: "结果", reason: "原因", sending: "发送中…", no_kpis: "本账号无权查看关键指标",
       rates: "考核指标（%）", p90: "各环节 90% 用时（分钟）", district_row: "全区", none_yet: "无",
       means: "平均接单 / 处置用时（分钟）", mtta: "平均接单 MTTA", mttr: "平均处置 MTTR",
-      departments: "部门联合处置", dept_response: "响应率（%）", dept_p90: "派单→接单 90%（分钟）",
+      dept_chart: "部门联合处置", dept_response: "响应率（%）", dept_p90: "派单→接单 90%（分钟）",
       severity: "级别", status: "状态", tier: "层级", place: "位置", opened: "发生", by: "执行人",
       ok: "成功", failed: "失败", read_only: "只读", loading: "加载中…", error: "出错",
       tiers: { unit: "联户", grid: "网格", village: "村/社区", township: "乡镇/街道", district: "区指挥中心" },
@@ -50,10 +57,12 @@
       offline: "connection lost, reconnecting…", connecting: "connecting…", accept_by: "accept by",
       overdue: "overdue", since: "since", open: "open incidents", unassigned: "in no grid", timeline: "Timeline",
       departments: "Joint-dispatch departments", deliveries: "Pages sent", actions: "Actions", outcome: "Outcome",
+      follow_up: "To verify, close or rate", to_verify: "To verify", to_close: "To close", to_rate: "To rate",
+      follow_up_empty: "none", updated: "updated",
       reason: "reason", sending: "sending…", no_kpis: "This token may not see the key figures",
       rates: "Rates (%)", p90: "90th-percentile time per stage (minutes)", district_row: "District",
       means: "Mean time to accept / resolve (minutes)", mtta: "MTTA", mttr: "MTTR",
-      departments: "Joint dispatch by department", dept_response: "response (%)",
+      dept_chart: "Joint dispatch by department", dept_response: "response (%)",
       dept_p90: "dispatch → accept, 90th pct (minutes)",
       none_yet: "none", severity: "severity", status: "status", tier: "tier", place: "place", opened: "opened",
       by: "by", ok: "ok", failed: "failed", read_only: "read only", loading: "loading…", error: "error",
@@ -78,7 +87,7 @@
 
   const state = {
     token: null, lang: localStorage.getItem(LANG_KEY) || "zh", scope: "",
-    incidents: new Map(), map: null, grids: null, markers: null, features: [], unassigned: [],
+    incidents: new Map(), followUp: {}, map: null, grids: null, markers: null, features: [], unassigned: [],
     selected: null, charts: {}, kpis: null, refreshTimer: null, streamAbort: null, fitted: false, answer: null,
   };
 
@@ -191,12 +200,18 @@
   // --- incidents and the queue ---------------------------------------------------------------
 
   async function loadIncidents() {
-    const { status, body } = await api("/api/incidents?limit=1000");
-    if (status !== 200) throw new Error(body.error || status);
-    state.scope = body.scope || "";
+    const [all, ...done] = await Promise.all([api("/api/incidents?limit=1000"),
+      ...FOLLOW_UP.map(([status]) => api(`/api/incidents?status=${status}&limit=${FOLLOW_UP_LIMIT}`))]);
+    if (all.status !== 200) throw new Error(all.body.error || all.status);
+    state.scope = all.body.scope || "";
     $("scope").textContent = state.scope;
-    state.incidents = new Map(body.incidents.map((i) => [i.id, i]));
+    state.incidents = new Map(all.body.incidents.map((i) => [i.id, i]));
+    state.followUp = {};
+    FOLLOW_UP.forEach(([status], n) => {
+      state.followUp[status] = done[n].status === 200 ? done[n].body.incidents : [];
+    });
     renderQueue();
+    renderFollowUp();
   }
 
   function countdown(incident) {
@@ -246,6 +261,36 @@
       el("span", {
         class: `clock${due.late ? " late" : ""}`, dataset: { clock: due.kind, incidentId: incident.id },
       }, due.text)));
+  }
+
+  // resolved, verified and closed-but-unrated incidents: they left the queue, the centre still owes
+  // them a verification, a closing or the reporter's rating; a click opens the detail and its buttons
+  function renderFollowUp() {
+    const box = $("follow-up");
+    const groups = FOLLOW_UP.filter(([status]) => status !== "closed" || state.scope.startsWith("district "))
+      .map(([status, label]) => {
+        const mine = (state.followUp[status] || []).filter((i) => status !== "closed" || i.rating === null);
+        return el("section", { class: "group", dataset: { followUp: status } },
+          el("h3", {}, t(label), el("span", { class: "count" }, mine.length)),
+          mine.length ? el("ul", {}, mine.map(followUpItem)) : el("p", { class: "note" }, t("follow_up_empty")));
+      });
+    box.replaceChildren(...groups);
+  }
+
+  function followUpItem(incident) {
+    return el("li", {
+      class: `incident sev-${incident.severity}${state.selected === incident.id ? " selected" : ""}`,
+      dataset: { incidentId: incident.id, status: incident.status },
+      tabindex: "0", onclick: () => showDetail(incident.id),
+      onkeydown: (e) => { if (e.key === "Enter") showDetail(incident.id); },
+    },
+    el("div", { class: "line" },
+      el("span", { class: `badge sev-${incident.severity}` }, word("severities", incident.severity)),
+      el("strong", { class: "title" }, incident.title)),
+    el("div", { class: "line small" },
+      el("span", { class: "place" }, place(incident)),
+      el("span", { class: `status st-${incident.status}` }, word("statuses", incident.status)),
+      el("span", { class: "clock" }, `${t("updated")} ${localTime(incident.updated_at)}`)));
   }
 
   function tick() {
@@ -601,7 +646,7 @@
     }, true);
     const departments = body.rows.filter((r) => r.scope === "department");
     chart("chart-departments").setOption({
-      ...common, title: { text: t("departments"), textStyle: { fontSize: 14 } },
+      ...common, title: { text: t("dept_chart"), textStyle: { fontSize: 14 } },
       xAxis: { type: "category", data: departments.map((r) => r.name) },
       yAxis: [{ type: "value", min: 0, max: 100 }, { type: "value" }],
       series: [
@@ -629,6 +674,7 @@
     localStorage.setItem(LANG_KEY, state.lang);
     applyLanguage();
     renderQueue();
+    renderFollowUp();
     if (state.map) drawMap();
     renderKpis();
     if (state.selected && !$("detail").hidden) showDetail(state.selected);
@@ -653,6 +699,7 @@
       $("detail").hidden = true;
       state.selected = null;
       renderQueue();
+      renderFollowUp();
     });
     $("period").addEventListener("change", loadKpis);
     $("kpi-date").addEventListener("change", loadKpis);

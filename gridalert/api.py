@@ -34,7 +34,7 @@ from aiohttp import web
 
 from gridalert.config import Settings
 from gridalert.deadlines import accept_deadlines
-from gridalert.incidents.access import Scope, can_see, scope_of
+from gridalert.incidents.access import Scope, can_see, intake_refusal, scope_of
 from gridalert.store import (find_incident, get_timeline, list_deliveries, list_departments, open_incidents_by_grid,
                              search_incidents)
 from gridalert.store.tokens import find_token
@@ -171,9 +171,12 @@ async def incidents(request: web.Request) -> web.Response:
 def _visible(incident_id: str, scope: Scope, *, session):
     """(row, its departments) when the incident exists and the scope may see it, else None."""
     row = find_incident(incident_id, session=session)
-    if row is None:
-        return None
-    departments = list_departments(incident_id, session=session)
+    return None if row is None else seen_by(scope, row, session=session)
+
+
+def seen_by(scope: Scope, row, *, session):
+    """(row, its departments) when the scope may see this incident row, else None."""
+    departments = list_departments(row.id, session=session)
     if not can_see(scope, district=row.district, township=row.township, village=row.village, grid_id=row.grid_id,
                    departments=[d.department for d in departments]):
         return None
@@ -387,8 +390,9 @@ async def events(request: web.Request) -> web.Response:
     """Every event goes to ``gridalert.events``, good or bad (the validate stage dead-letters the bad
     ones with their reason); the reply says at once which ones will be dead-lettered and why."""
     api = request.app[API]
-    if request[SCOPE].kind == "none":
-        return problem(403, "this token may not send events")
+    refused = intake_refusal(request[SCOPE])
+    if refused:
+        return problem(403, refused)
     messages = _messages(request.headers, await request.read())
     verdicts = []
     for value, headers in messages:

@@ -5,9 +5,11 @@ token as ``api_key`` or as a bearer token):
 
 - ``GET  services.json``               the district's report categories (``detectors.citizen.categories``)
 - ``POST requests.json``               a report (form fields per GeoReport v2): becomes a
-  ``citizen.report`` event on ``gridalert.events``; answers the ``service_request_id``
+  ``citizen.report`` event on ``gridalert.events``; answers the ``service_request_id``.
+  Refused (403) to read-only viewer tokens and to persons whose role covers no incidents.
 - ``GET  requests/{id}.json``          its status: ``open`` until the incident is resolved, then
-  ``closed`` with the outcome in ``status_notes``
+  ``closed`` with the outcome in ``status_notes``. A request whose incident lies outside the
+  token's area is answered like one not yet known (``open``, received): no title, place or time.
 - ``GET  requests.json?service_request_id=a,b``   several at once
 
 The reporter's phone or e-mail becomes the report's ``reporter_contact``: never paged, and told
@@ -24,7 +26,8 @@ from typing import Optional
 
 from aiohttp import web
 
-from gridalert.api import API, Api, _produce, authenticate, blocking
+from gridalert.api import API, SCOPE, Api, _produce, authenticate, blocking, seen_by
+from gridalert.incidents.access import Scope, intake_refusal
 from gridalert.incidents.reply import OUTCOMES
 from gridalert.store import find_incident_by_dedup_suffix
 from gridalert.streams.cloudevents import Rejected, parse_event
@@ -68,6 +71,9 @@ def report_event(form, request_id: str, now: datetime) -> dict:
 
 async def create(request: web.Request) -> web.Response:
     api: Api = request.app[API]
+    refused = intake_refusal(request[SCOPE])
+    if refused:
+        return errors(403, refused)
     form = await request.post()
     code = form.get("service_code")
     if not code:
@@ -92,8 +98,10 @@ async def create(request: web.Request) -> web.Response:
                     "account_id": None}])
 
 
-def _status(api: Api, request_id: str, *, session) -> dict:
+def _status(scope: Scope, request_id: str, *, session) -> dict:
     found = find_incident_by_dedup_suffix(request_id, session=session)
+    if found is not None and seen_by(scope, found, session=session) is None:
+        found = None  # another area's report: answered like one whose incident is not open yet
     if found is None:
         return {"service_request_id": request_id, "status": "open", "status_notes": "已受理 received"}
     closed = found.status in DONE
@@ -107,7 +115,7 @@ def _status(api: Api, request_id: str, *, session) -> dict:
 async def one(request: web.Request) -> web.Response:
     api = request.app[API]
     request_id = request.match_info["request_id"]
-    return answer([await blocking(api.read, _status, api, request_id)])
+    return answer([await blocking(api.read, _status, request[SCOPE], request_id)])
 
 
 async def several(request: web.Request) -> web.Response:
@@ -115,7 +123,7 @@ async def several(request: web.Request) -> web.Response:
     wanted = [r for r in request.query.get("service_request_id", "").split(",") if r]
     if not wanted:
         return errors(400, "give service_request_id=a,b (listing every request is not offered)")
-    return answer([await blocking(api.read, _status, api, r) for r in wanted[:100]])
+    return answer([await blocking(api.read, _status, request[SCOPE], r) for r in wanted[:100]])
 
 
 def make_open311(api: Api) -> web.Application:

@@ -1,4 +1,8 @@
-"""The OpenAPI 3.1 description of the command centre's API (served at ``/openapi.json``)."""
+"""The OpenAPI 3.1 description of the command centre's API (served at ``/openapi.json``).
+
+Every route the web app answers is described here but the page, its files, the accept links and
+the operators' probes (``tests/unit/test_api.py`` keeps that list and checks it).
+"""
 
 from __future__ import annotations
 
@@ -27,14 +31,32 @@ def _query(name: str, description: str, schema: dict | None = None) -> dict:
             "schema": schema or {"type": "string"}}
 
 
+# GeoReport v2's own error form, and its key: a parameter (query or form) or a bearer token
+_OPEN311_ERROR = {"description": "GeoReport v2 errors", "content": {"application/json": {"schema": {
+    "type": "array", "items": {"type": "object", "properties": {
+        "code": {"type": "integer"}, "description": {"type": "string"}}}}}}}
+_OPEN311_SECURITY = [{"bearer": []}, {"api_key": []}]
+_OPEN311_STATUS = {"description": "one entry per request asked for", "content": {"application/json": {"schema": {
+    "type": "array", "items": {"type": "object", "properties": {
+        "service_request_id": {"type": "string"}, "status": {"type": "string", "enum": ["open", "closed"]},
+        "status_notes": {"type": "string"}, "service_name": {"type": "string"}, "service_code": {"type": "string"},
+        "requested_datetime": _TIME, "updated_datetime": _TIME, "lat": {"type": "number"},
+        "long": {"type": "number"}, "agency_responsible": {"type": "string"}}}}}}}
+_OPEN311_FORM_FIELDS = ("service_code", "lat", "long", "description", "media_url", "phone", "email",
+                        "address_string", "api_key")
+
+
 DESCRIPTION = {
     "openapi": "3.1.0",
     "info": {"title": "gridalert command centre API", "version": "1",
-             "description": "Incidents, the live grid map, key figures and event intake. Every /api path "
-                            "needs a bearer token (`gridalert token create`); the token's person "
-                            "(roster role and area) decides what it sees and may do."},
+             "description": "Incidents, the live grid map, key figures, event intake and Open311 "
+                            "GeoReport v2 citizen reports. Every /api and /open311 path needs a token "
+                            "(`gridalert token create`); the token's person (roster role and area) decides "
+                            "what it sees and may do. Read-only viewer tokens may not send events or reports."},
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                            "api_key": {"type": "apiKey", "in": "query", "name": "api_key",
+                                        "description": "Open311 only; a POST may send it as a form field"}},
         "schemas": {"Incident": _INCIDENT},
     },
     "security": [{"bearer": []}],
@@ -90,6 +112,45 @@ DESCRIPTION = {
             "responses": {"202": {"description": "every event accepted into gridalert.events"},
                           "400": {"description": "some events are invalid: they go to the dead-letter topic "
                                                  "with the reason given per event"},
-                          "401": _ERROR, "503": _ERROR}}},
+                          "401": _ERROR,
+                          "403": {"description": "a read-only viewer token, or a person whose role covers "
+                                                 "no incidents, may not send events"},
+                          "503": _ERROR}}},
+        "/api/stream": {"get": {
+            "summary": "server-sent events: the caller's open incidents, then every incident of its area "
+                       "each time it takes a step",
+            "responses": {"200": {"description": "`event: incident`, `id: <incident>:<seq>`, `data:` the "
+                                                 "incident as in GET /api/incidents (without accept_by); a "
+                                                 "comment line every 15 s while quiet",
+                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                          "401": _ERROR}}},
+        "/open311/v2/services.json": {"get": {
+            "summary": "Open311 GeoReport v2: the district's citizen-report categories",
+            "security": _OPEN311_SECURITY,
+            "responses": {"200": {"description": "service_code, service_name, description, metadata, type, "
+                                                 "keywords, group per category"}, "401": _ERROR}}},
+        "/open311/v2/requests.json": {
+            "post": {
+                "summary": "Open311 GeoReport v2: a citizen report, sent on as a citizen.report event",
+                "security": _OPEN311_SECURITY,
+                "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                    "type": "object", "required": ["service_code", "lat", "long"],
+                    "properties": {name: {"type": "string"} for name in _OPEN311_FORM_FIELDS}}}}},
+                "responses": {"200": {"description": '[{"service_request_id": "311-…", "service_notice": …}]'},
+                              "400": _OPEN311_ERROR, "401": _ERROR,
+                              "403": {**_OPEN311_ERROR, "description": "a read-only viewer token, or a person "
+                                                                       "whose role covers no incidents"},
+                              "503": _OPEN311_ERROR}},
+            "get": {
+                "summary": "Open311 GeoReport v2: the status of several requests",
+                "security": _OPEN311_SECURITY,
+                "parameters": [_query("service_request_id", "ids separated by commas (at most 100)")],
+                "responses": {"200": _OPEN311_STATUS, "400": _OPEN311_ERROR, "401": _ERROR}}},
+        "/open311/v2/requests/{request_id}.json": {"get": {
+            "summary": "Open311 GeoReport v2: one request's status (open until resolved, then closed with the "
+                       "outcome); a request outside the token's area is answered as one not known yet",
+            "security": _OPEN311_SECURITY,
+            "parameters": [{"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _OPEN311_STATUS, "401": _ERROR}}},
     },
 }

@@ -11,7 +11,9 @@ role and area give the scope:
 | department duty (fire, power, …) | incidents dispatched to their department | accept, on scene, resolve, return for their department |
 | viewer | the area named on the token | nothing (read only) |
 
-Ten-household unit heads (unit areas are not on incidents yet) see nothing. Pure: no I/O.
+Ten-household unit heads (unit areas are not on incidents yet) see nothing. Sending events (the
+CloudEvents intake, Open311 reports) is writing too: viewers and those who see nothing may not.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -71,6 +73,15 @@ def can_see(scope: Scope, *, district: str, township: Optional[str], village: Op
     if scope.kind == "department":
         return scope.name in set(departments)
     return False
+
+
+def intake_refusal(scope: Scope) -> Optional[str]:
+    """Why this scope may not send events or citizen reports (None: it may)."""
+    if scope.read_only:
+        return "this token is read only: it may not send events"
+    if scope.kind == "none":
+        return "this person's role covers no incidents: it may not send events"
+    return None
 
 
 def refusal(scope: Scope, action: str, department: Optional[str] = None) -> Optional[str]:

@@ -2,7 +2,8 @@
 ``gridalert web`` serves, against the real pipeline, and we read what a duty officer would see.
 
 Chromium comes from Debian's packages (``.ci/chromium.sh``; CI exports ``GRIDALERT_TEST_CHROMIUM``).
-Without it the test is skipped on a developer's machine and fails in CI (``CI`` set).
+Without it the test is skipped on a developer's machine and fails where a browser run was asked
+for: ``CI`` set, or ``GRIDALERT_TEST_CHROMIUM`` set (to a path that is not a runnable browser).
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ def chromium() -> str:
         (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
     if found and os.access(found, os.X_OK):
         return found
-    reason = f"no Chromium: set {CHROMIUM_ENV} or run `bash .ci/chromium.sh` (apt-get install chromium)"
-    if os.environ.get("CI"):
+    skip_or_fail(f"no Chromium at {found}" if found else
+                 f"no Chromium: set {CHROMIUM_ENV} or run `bash .ci/chromium.sh` (apt-get install chromium)")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a browser test on a developer's machine; fail it where a browser run was asked for
+    (``CI``, or ``GRIDALERT_TEST_CHROMIUM`` as ``.ci/run`` exports it): a silent skip there would
+    hide a broken install."""
+    if os.environ.get("CI") or os.environ.get(CHROMIUM_ENV):
         pytest.fail(reason)
     pytest.skip(reason)
 

@@ -1,5 +1,6 @@
 """A night at the dashboard, in a real browser: an alarm arrives without reloading, the duty
-officer accepts it with a click, the countdown stops.
+officer accepts it with a click, the countdown stops; once resolved, the incident waits under
+待核实 / 办结 / 评价, where the duty officer finds it to verify, close and rate it.
 
 Playwright for Python drives Debian's chromium (``executable_path``; nothing is downloaded). The
 page's Chinese is drawn with Noto Sans CJK SC from the ``report`` extra (``mplfonts``) through a
@@ -10,12 +11,14 @@ fontconfig file of the test's own, so the screenshot is readable on machines wit
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_api import token_for
 from tests.e2e.test_dashboard import chromium  # noqa: F401 - the fixture: Debian's chromium, or skip/fail
+from tests.e2e.test_dashboard import CHROMIUM_ENV, skip_or_fail
 from tests.support.pipeline import alarm_in, incidents_where
 from tests.support.waiting import wait_until
 
@@ -39,8 +42,32 @@ def fontconfig(tmp_path: Path) -> dict[str, str]:
     return {"FONTCONFIG_FILE": str(conf)}
 
 
+def playwright_sync_api():
+    """Playwright's sync API; when it cannot be imported, skipped or failed as a missing Chromium is."""
+    try:
+        from playwright import sync_api
+    except ImportError as exc:
+        skip_or_fail(f"Playwright for Python cannot be imported ({exc}): pip install -e '.[dev]'")
+    return sync_api
+
+
+@pytest.mark.parametrize("asked_for, outcome", [
+    ({CHROMIUM_ENV: "/usr/bin/chromium"}, pytest.fail.Exception),  # .ci/run exports it
+    ({"CI": "true"}, pytest.fail.Exception),
+    ({}, pytest.skip.Exception),  # a developer's machine without the browser tools
+])
+def test_without_playwright_the_browser_test_fails_where_a_browser_run_was_asked_for(monkeypatch, asked_for, outcome):
+    monkeypatch.setitem(sys.modules, "playwright", None)  # `from playwright import …` raises ImportError
+    for name in (CHROMIUM_ENV, "CI"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in asked_for.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(outcome, match="Playwright for Python cannot be imported"):
+        playwright_sync_api()
+
+
 def test_an_alarm_appears_live_and_is_accepted_from_the_dashboard(pipeline, sessions, web, chromium, tmp_path):  # noqa: F811
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_sync_api()
     token = token_for(pipeline, "dd-GSH-1")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -80,9 +107,36 @@ def test_an_alarm_appears_live_and_is_accepted_from_the_dashboard(pipeline, sess
             shot = os.environ.get("GRIDALERT_DASHBOARD_SCREENSHOT") or str(tmp_path / "dashboard.png")
             page.screenshot(path=shot, full_page=True)
             assert Path(shot).stat().st_size > 50_000
+
+            # Resolved, it leaves the queue; the duty officer reaches it again from the follow-up
+            # section, with no address typed, and takes it through verify, close and rate.
+            def waiting(status: str):
+                return page.locator(f'#follow-up [data-follow-up="{status}"] li[data-incident-id="{incident.id}"]')
+
+            page.locator('#detail-body button[data-action="resolve"]').click()
+            expect(waiting("resolved")).to_be_visible(timeout=30_000)
+            expect(item).to_have_count(0)  # gone from the open queue
+            page.locator("#detail-close").click()
+            expect(page.locator("#detail")).to_be_hidden()
+            waiting("resolved").click()
+            expect(page.locator("#detail-body .status.st-resolved")).to_be_visible(timeout=30_000)
+            page.locator('#detail-body button[data-action="verify"]').click()
+            expect(waiting("verified")).to_be_visible(timeout=30_000)
+            waiting("verified").click()
+            expect(page.locator("#detail-body .status.st-verified")).to_be_visible(timeout=30_000)
+            page.locator('#detail-body .with-reason select[aria-label="原因"]').select_option("fixed")
+            page.locator('#detail-body button[data-action="close"]').click()
+            expect(waiting("closed")).to_be_visible(timeout=30_000)
+            waiting("closed").click()
+            expect(page.locator("#detail-body .status.st-closed")).to_be_visible(timeout=30_000)
+            page.locator('#detail-body button[data-action="rate"]').click()  # 5★ by default
+            expect(page.locator(f'#follow-up li[data-incident-id="{incident.id}"]')).to_have_count(0, timeout=30_000)
+            assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
         finally:
             browser.close()
     with sessions() as session:
         from gridalert.store import get_timeline
         steps = get_timeline(incident.id, session=session)
-    assert [s.actor for s in steps if s.kind == "accepted"] == ["dd-GSH-1"]
+    assert [(s.kind, s.actor) for s in steps if s.kind in ("accepted", "resolved", "verified", "closed", "rated")] == [
+        ("accepted", "dd-GSH-1"), ("resolved", "dd-GSH-1"), ("verified", "dd-GSH-1"), ("closed", "dd-GSH-1"),
+        ("rated", "dd-GSH-1")]

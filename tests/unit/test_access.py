@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gridalert.config.model import Person
-from gridalert.incidents.access import can_see, refusal, scope_of
+from gridalert.incidents.access import can_see, intake_refusal, refusal, scope_of
 
 PLACE = dict(district="观山湖区", township="金华园街道", village="金融城社区", grid_id="GSH-JHY-01-03")
 ELSEWHERE = dict(district="观山湖区", township="朱昌镇", village="茶饭村", grid_id="GSH-ZC-03-01")
@@ -52,3 +52,17 @@ def test_a_viewer_reads_its_area_and_may_do_nothing():
     viewer = scope_of(None, viewer_area="金华园街道", viewer_kind="township")
     assert can_see(viewer, **PLACE) and not can_see(viewer, **ELSEWHERE)
     assert refusal(viewer, "accept") == "this token is read only"
+
+
+@pytest.mark.parametrize("scope, refused", [
+    (scope_of(staff("district_duty", "观山湖区")), None),
+    (scope_of(staff("township_duty", "金华园街道")), None),
+    (scope_of(staff("grid_head", "GSH-JHY-01-03")), None),
+    (scope_of(staff("dept_fire", "观山湖区")), None),
+    (scope_of(None, viewer_area="金华园街道", viewer_kind="township"), "read only"),
+    (scope_of(None, viewer_area="观山湖区"), "read only"),
+    (scope_of(staff("unit_head", "U-1")), "covers no incidents"),
+])
+def test_only_staff_who_cover_incidents_may_send_events(scope, refused):
+    why = intake_refusal(scope)
+    assert (why is None) if refused is None else (refused in why)

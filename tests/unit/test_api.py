@@ -7,6 +7,7 @@ broker is in ``tests/e2e/test_api.py``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +20,7 @@ from gridalert.api import API, make_api
 from gridalert.open311 import make_open311
 from gridalert.config import SAMPLE_CONFIG_DIR, Settings
 from gridalert.config.loader import load_config
+from gridalert.config.model import Person
 from gridalert.incidents.book import Book
 from gridalert.incidents.routing import Responsibility
 from gridalert.store import make_engine, make_sessionmaker, record_incident_events, upgrade
@@ -30,6 +32,9 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 TOWER = Place(district="观山湖区", grid_id="GSH-JHY-01-03", grid_name="金融城社区第3网格", village="金融城社区",
               township="金华园街道")
 FARM = Place(district="观山湖区", grid_id="GSH-ZC-03-01", grid_name="毛寨村第1网格", village="毛寨村", township="朱昌镇")
+# a ten-household unit head (联户长): on the roster, but unit areas are not on incidents, so the token covers nothing
+UNIT_HEAD = Person(id="uh-JHY-01-03-1", name="联户长甲", role="unit_head", area="GSH-JHY-01-03-U1",
+                   channels=["json://127.0.0.1/inbox/uh-JHY-01-03-1"])
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +72,17 @@ def world(tmp_path, district, monkeypatch):
     tokens = {}
     with sessions.begin() as session:
         record_incident_events(steps, session=session)
-        for person in ("dd-GSH-1", "td-JHY", "td-ZC", "gh-GSH-JHY-01-03", "fire-GSH-1"):
+        for person in ("dd-GSH-1", "td-JHY", "td-ZC", "gh-GSH-JHY-01-03", "fire-GSH-1", UNIT_HEAD.id):
             tokens[person] = create_token(session=session, person_id=person)[1]
         tokens["viewer"] = create_token(session=session, viewer_area="金华园街道", viewer_kind="township")[1]
         revoked, tokens["revoked"] = create_token(session=session, person_id="dd-GSH-1")
         revoke_token(revoked.id, session=session)
     monkeypatch.setenv("GRIDALERT_BROKER", "kafka://127.0.0.1:1")  # nothing listens: intake must say so
     settings = Settings()
+    # the API's roster has the unit head too; the incident stage's does not (nobody pages unit heads here)
+    with_unit_head = dataclasses.replace(district, roster=district.roster.model_copy(
+        update={"staff": [*district.roster.staff, UNIT_HEAD]}))
+
     def worker(command) -> None:
         """What the incident stage and the recorder do with a command: apply it, project its steps."""
         nonlocal state
@@ -84,7 +93,7 @@ def world(tmp_path, district, monkeypatch):
     def app() -> web.Application:  # an aiohttp app lives on one event loop: a new one per call
         root = web.Application()
         root.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
-        api = make_api(settings, district, sessions, send_timeout_s=2, send=worker, wait_s=5)
+        api = make_api(settings, with_unit_head, sessions, send_timeout_s=2, send=worker, wait_s=5)
         root.add_subapp("/api", api)
         root.add_subapp("/open311/v2", make_open311(api[API]))
         return root
@@ -192,10 +201,95 @@ def test_event_intake_says_which_events_are_bad_and_that_the_broker_is_down(worl
     assert status == 503 and "cannot reach the broker" in body["error"]
 
 
+EVENT = b'{"specversion": "1.0", "id": "e-1", "source": "urn:test", "type": "heat.reading"}'
+REPORT = {"service_code": "fire_hazard", "lat": "26.62", "long": "106.63", "phone": "13800001234"}
+
+
+@pytest.mark.parametrize("who, why", [
+    ("viewer", "read only"),
+    (UNIT_HEAD.id, "covers no incidents"),
+])
+def test_tokens_that_may_not_write_cannot_send_events_or_citizen_reports(world, who, why):
+    app, token = world.app, world.tokens[who]
+    status, body = call(app, "POST", "/api/events", token, data=EVENT,
+                        headers={"Content-Type": "application/cloudevents+json"})
+    assert status == 403 and why in body["error"] and "may not send events" in body["error"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", data={"api_key": token, **REPORT})
+    assert status == 403 and why in body[0]["description"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", token, data=REPORT)  # as a bearer token too
+    assert status == 403 and body[0]["code"] == 403
+
+
+@pytest.mark.parametrize("who", ["td-JHY", "gh-GSH-JHY-01-03", "fire-GSH-1"])
+def test_staff_tokens_may_send_events_and_citizen_reports(world, who):
+    app, token = world.app, world.tokens[who]
+    # past the access check: the (absent) broker is all that stops them
+    status, body = call(app, "POST", "/api/events", token, data=EVENT,
+                        headers={"Content-Type": "application/cloudevents+json"})
+    assert status == 503 and "cannot reach the broker" in body["error"]
+    status, body = call(app, "POST", "/open311/v2/requests.json", data={"api_key": token, **REPORT})
+    assert status == 503 and "send again" in body[0]["description"]
+
+
+@pytest.mark.parametrize("who, sees", [
+    ("dd-GSH-1", True),
+    ("td-JHY", True),
+    ("gh-GSH-JHY-01-03", True),
+    ("viewer", True),  # a viewer of 金华园街道, where the report was made
+    ("td-ZC", False),
+    ("fire-GSH-1", False),  # the report was never dispatched to fire
+    (UNIT_HEAD.id, False),
+])
+def test_open311_status_shows_a_request_only_inside_the_tokens_area(world, who, sees):
+    app, token = world.app, world.tokens[who]
+    for path in ("/open311/v2/requests/311-feedbeef0001.json",
+                 "/open311/v2/requests.json?service_request_id=311-feedbeef0001"):
+        status, [request] = call(app, "GET", path, token)
+        assert status == 200 and request["service_request_id"] == "311-feedbeef0001"
+        if sees:
+            assert request["status"] == "closed" and request["status_notes"] == "已处置 fixed"
+            assert request["service_code"] == "citizen.report" and request["lat"] is not None
+        else:  # the same answer as a request not known yet: nothing about its place, title or outcome
+            assert request == {"service_request_id": "311-feedbeef0001", "status": "open",
+                               "status_notes": "已受理 received"}
+
+
 def test_the_api_describes_itself(world):
     app, tokens = world.app, world.tokens
     status, body = call(app, "GET", "/api/openapi.json", tokens["viewer"])
     assert status == 200 and body["openapi"].startswith("3.") and "/api/incidents/{incident_id}" in body["paths"]
+
+
+# What the web app answers that is no part of the API: the page and its files, the signed accept
+# links (HTML for a phone), and the operators' probes and scrape
+NOT_IN_THE_API = {"/", "/static/dashboard/{name}", "/static/vendor/{library}/{path}", "/a/{token}", "/health",
+                  "/ready", "/metrics"}
+
+
+def registered_routes(app: web.Application) -> set[tuple[str, str]]:
+    """(method, path) of every route of an aiohttp app and of the sub-apps mounted in it (once
+    mounted, a sub-app's paths carry its prefix)."""
+    found = set()
+    for resource in app.router.resources():
+        if isinstance(resource, web.PrefixedSubAppResource):
+            found |= registered_routes(resource._app)
+            continue
+        found |= {(route.method, resource.canonical) for route in resource if route.method != "HEAD"}
+    return found
+
+
+def test_every_route_of_the_web_app_is_in_the_openapi_description(district, monkeypatch, tmp_path):
+    from gridalert.openapi import DESCRIPTION
+    from gridalert.web import Context, make_web_app
+
+    monkeypatch.setenv("GRIDALERT_BROKER", "kafka://127.0.0.1:1")
+    context = Context(secret=b"s", sessions=make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'g.db'}")),
+                      send=lambda command: None)
+    routes = registered_routes(make_web_app(context, settings=Settings(), district=district))
+    described = {(method.upper(), path) for path, item in DESCRIPTION["paths"].items() for method in item}
+    assert {("GET", "/api/stream"), ("POST", "/open311/v2/requests.json")} <= routes  # the walk reaches sub-apps
+    assert {r for r in routes if r[1] not in NOT_IN_THE_API} - described == set()
+    assert described - routes == set()  # and nothing is described that is not served
 
 
 def test_open311_lists_the_categories_and_takes_the_api_key_as_a_parameter(world):
@@ -296,6 +390,94 @@ def test_the_role_and_area_matrix_for_commands(world):
     # the grid head may act on their own grid's incident
     status, body = call(app, "POST", tower, tokens["gh-GSH-JHY-01-03"], json={"action": "on_scene"})
     assert status == 200 and body["outcome"] == "on_scene"
+
+
+def give(world, who: str, incident: str, **body) -> tuple[int, dict]:
+    return call(world.app, "POST", f"/api/incidents/{world.found[incident]}/commands", world.tokens[who], json=body)
+
+
+def actors(world, incident: str) -> list[tuple[str, str]]:
+    """(step kind, who gave it) of an incident's timeline after it opened and was first dispatched."""
+    body = call(world.app, "GET", f"/api/incidents/{world.found[incident]}", world.tokens["dd-GSH-1"])[1]
+    return [(s["kind"], s["actor"]) for s in body["timeline"][2:]]
+
+
+def check(answer: tuple[int, dict], status: int, expect: str) -> None:
+    """200: ``expect`` is the outcome step; otherwise words of the refusal (403: the scope's, 409: the stage's)."""
+    code, body = answer
+    assert code == status, body
+    if status == 200:
+        assert body["outcome"] == expect, body
+    else:
+        assert expect in (body.get("detail") or body.get("error")), body
+
+
+GH, DUTY, TOWNSHIP = "gh-GSH-JHY-01-03", "dd-GSH-1", "td-JHY"
+
+
+def test_the_centre_verifies_closes_and_rates_what_the_grid_resolved_and_a_township_reopens_it(world):
+    for who, body, status, expect in [
+        (GH, {"action": "resolve"}, 200, "resolved"),
+        (GH, {"action": "verify"}, 403, "the command centre does the rest"),
+        (DUTY, {"action": "close", "reason": "fixed"}, 409, "must be resolved and verified first"),
+        (DUTY, {"action": "verify"}, 200, "verified"),
+        (GH, {"action": "close", "reason": "fixed"}, 403, "the command centre does the rest"),
+        (DUTY, {"action": "close", "reason": "fixed"}, 200, "closed"),
+        (TOWNSHIP, {"action": "rate", "score": 4}, 403, "only the district command centre"),
+        (DUTY, {"action": "rate", "score": 9}, 409, "a score from 1 to 5"),
+        (DUTY, {"action": "rate", "score": 4, "comment": "来得快"}, 200, "rated"),
+        (DUTY, {"action": "rate", "score": 5}, 409, "rated already"),
+        (TOWNSHIP, {"action": "reopen", "reason": "又冒烟了"}, 200, "reopened"),
+    ]:
+        check(give(world, who, "tower", **body), status, expect)
+    detail = call(world.app, "GET", f"/api/incidents/{world.found['tower']}", world.tokens[DUTY])[1]
+    assert detail["rating"] == 4 and detail["status"] == "dispatched" and detail["close_reason"] is None
+    assert [a for a in actors(world, "tower") if a[0] != "command_refused"] == [
+        ("accepted", GH), ("resolved", GH), ("verified", DUTY), ("closed", DUTY), ("rated", DUTY),
+        ("reopened", TOWNSHIP), ("dispatched", TOWNSHIP)]
+
+
+def test_a_return_needs_a_reason_and_sends_the_incident_a_tier_up(world):
+    check(give(world, GH, "tower", action="return"), 409, "needs a reason")
+    check(give(world, GH, "tower", action="return", reason="不在本网格"), 200, "returned")
+    detail = call(world.app, "GET", f"/api/incidents/{world.found['tower']}", world.tokens[DUTY])[1]
+    assert (detail["status"], detail["tier"]) == ("dispatched", "village")
+    assert "不在本网格" in detail["timeline"][-2]["detail"]
+    # the wooden-village wiring alarm is held at the district, the top tier: nowhere to return it to
+    check(give(world, "td-ZC", "farm", action="return", reason="需要供电公司"), 409, "top tier")
+    assert actors(world, "tower")[-3:] == [("command_refused", GH), ("returned", GH), ("dispatched", GH)]
+
+
+def test_escalate_and_reassign_move_the_incident_to_another_tier_or_person(world):
+    for who, body, status, expect, tier in [
+        (GH, {"action": "escalate"}, 200, "escalated", "village"),
+        (GH, {"action": "reassign", "to_tier": "grid"}, 403, "the command centre does the rest", "village"),
+        (DUTY, {"action": "reassign", "to_tier": "township"}, 200, "reassigned", "township"),
+        (DUTY, {"action": "reassign", "to_person": "nobody-1"}, 409, "not on the roster", "township"),
+        (DUTY, {"action": "reassign", "to_person": GH}, 200, "reassigned", "grid"),
+    ]:
+        check(give(world, who, "tower", **body), status, expect)
+        assert call(world.app, "GET", f"/api/incidents/{world.found['tower']}", world.tokens[DUTY])[1]["tier"] == tier
+    assert [a for a in actors(world, "tower") if a[0] != "command_refused"] == [
+        ("accepted", GH), ("escalated", GH), ("reassigned", DUTY), ("reassigned", DUTY)]
+
+
+def test_the_tier_village_township_until_and_limit_filters(world):
+    app, found, duty = world.app, world.found, world.tokens[DUTY]
+    listed = lambda **params: ids(call(app, "GET", "/api/incidents", duty, params=params)[1])  # noqa: E731
+    assert listed(tier="district") == {found["farm"]}  # the wooden-village wiring alarm starts at the top
+    assert listed(tier="grid") == {found["tower"], found["report"]}
+    assert listed(village="金融城社区") == {found["tower"], found["report"]}
+    assert listed(village="金融城社区", status="accepted") == {found["tower"]}  # filters combine
+    assert listed(township="朱昌镇") == {found["farm"]}  # the district may narrow to any township
+    assert listed(until=NOW.isoformat()) == set()  # opened before: all three opened at NOW
+    assert listed(until=(NOW + timedelta(seconds=1)).isoformat()) == set(found.values())
+    newest = call(app, "GET", "/api/incidents", duty)[1]["incidents"][0]["id"]
+    assert listed(limit="1") == {newest}
+    status, body = call(app, "GET", "/api/incidents?limit=many", duty)
+    assert status == 400 and "limit" in body["error"]
+    status, body = call(app, "GET", "/api/incidents", duty, params={"until": "tomorrow"})
+    assert status == 400 and "ISO 8601" in body["error"]
 
 
 def test_today_is_the_districts_day_whatever_the_callers_clock_says(world):
