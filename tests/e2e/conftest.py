@@ -14,10 +14,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import pytest
 
@@ -180,13 +181,17 @@ class Pipeline:
     base: Path
     extra_workers: list[Worker] = field(default_factory=list)
 
-    def restart_worker(self, *, kill: bool) -> Worker:
-        """SIGKILL (or stop) the worker and start a new one in its place, with the same group."""
+    def restart_worker(self, *, kill: bool, down_until: Optional[float] = None) -> Worker:
+        """SIGKILL (or stop) the worker and start a new one in its place, with the same group;
+        ``down_until``: no worker runs until that wall-clock time (``time.time()``) has passed."""
         if kill:
             self.worker.process.kill()
             self.worker.process.wait()
         else:
             self.worker.stop()
+        if down_until is not None:
+            wait_until(lambda: time.time() > down_until, timeout_s=max(0.0, down_until - time.time()) + 5,
+                       what="the time the worker is to stay down")
         self.worker = start_worker(self.worker.env, self.base / "worker.log")
         return self.worker
 
