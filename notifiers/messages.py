@@ -198,7 +198,9 @@ def page_body(facts: PageFacts, language: Language = "zh", tz: ZoneInfo = ZoneIn
     place = facts.place
     where = (f"{place.grid_name or place.grid_id} ({place.grid_id})，{place.village}，{place.township}"
              if language == "zh" else place.label()) if place.grid_id else _where(place, language)
-    why, withheld = without_health(mask_text(facts.explanation))
+    # health first: a masked name must not hide a diagnosis from the health filter
+    why, withheld = without_health(facts.explanation)
+    why = mask_text(why)
     why = shorten_explanation(why) + (words["health"] if withheld else "")
     since = facts.opened_at.astimezone(tz)
     deadline = facts.accept_by.astimezone(tz)
