@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from gridalert.incidents.dispatch import make_order
+from gridalert.incidents.dispatch import make_order, residents_of
 from gridalert.incidents.routing import Responsibility
 from gridalert.notifiers.messages import (EXPLANATION_MAX, TITLE_MAX, PageFacts, page_body, page_title,
                                           shorten_explanation, what, with_accept_link)
@@ -248,3 +248,25 @@ def test_a_citizens_free_text_loses_its_health_phrases_and_masks_names_and_phone
 def test_a_page_with_a_diagnosis_next_to_a_name_drops_the_diagnosis():
     body = page_body(facts(explanation="独居老人高建春无活动; 老人高血压; phone first"))
     assert "高血压" not in body and "血压" not in body and "高*春" in body and "健康信息不外发" in body
+
+
+def test_a_resident_registered_on_a_device_is_masked_wherever_the_page_names_them():
+    page = facts(title="王建春家无用水 No water", explanation="王建春家无用水 since 14:05; call 王建春 first",
+                 residents=("王建春",))
+    text = page_title(page) + page_body(page)
+    assert "王建春" not in text and text.count("王*春") == 3
+
+
+def test_only_names_of_device_residents_are_given_to_the_masker_not_their_ids():
+    class Meter:
+        def __init__(self, resident):
+            self.resident = resident
+    devices = {"wm-1": Meter("王建春"), "wm-2": Meter("r-0107"), "wm-3": Meter(None), "wm-4": Meter("王建春")}
+    assert residents_of(devices) == ("王建春",)
+
+
+def test_an_order_masks_the_residents_it_is_given():
+    _, steps = book().on_alarm(None, alarm(), T0)
+    step = steps[1]
+    named = step.__class__(**{**step.asdict(), "explanation": "王建春家无用水; " + step.explanation})
+    assert "王*春家无用水" in make_order(named, Responsibility(ROSTER), POLICIES, residents=("王建春",)).body
