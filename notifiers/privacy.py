@@ -52,7 +52,7 @@ _RESIDENT = re.compile(r"(resident|居民|老人)(\s+|[:：]\s*)([^\s;,，；:�
 _COMPOUND_SURNAMES = ("欧阳", "上官", "司马", "诸葛", "东方", "皇甫", "慕容", "司徒", "令狐", "夏侯")
 _SURNAMES = ("王李张刘陈杨黄赵周吴徐孙马胡朱郭何林罗高郑梁谢宋唐许韩邓冯曹彭曾肖田董潘袁蔡蒋余杜叶程魏苏吕丁"
              "任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵覃武钱戴严"
-             "莫孔汤康易乔赖文施洪牛彭樊葛邢安齐伍庞颜倪聂章鲁岳翟殷詹申耿关兰焦俞左柳甘祝包宁尚符舒阮"
+             "莫孔汤康易乔赖文施洪牛樊葛邢安齐伍庞颜倪聂章鲁岳翟殷詹申耿关兰焦俞左柳甘祝包宁尚符舒阮"
              "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农")
 _HAN = r"[\u4e00-\u9fff]"
 _SURNAME = "(?:" + "|".join(_COMPOUND_SURNAMES) + "|[" + _SURNAMES + "])"
@@ -72,9 +72,13 @@ _BEFORE_KIN = re.compile(r"(?<![\u4e00-\u9fff·])(" + _SURNAME + _HAN + "{1,2})(
 _PLACE_END = set("园区村镇城街路楼院组社栋号室寨乡坝湾坡")
 
 
-def _is_name(candidate: str) -> bool:
+def _surname_and_given(candidate: str) -> tuple[str, str]:
     surname = next((c for c in _COMPOUND_SURNAMES if candidate.startswith(c)), candidate[0])
-    given = candidate[len(surname):]
+    return surname, candidate[len(surname):]
+
+
+def _is_name(candidate: str) -> bool:
+    given = _surname_and_given(candidate)[1]
     return (bool(given) and given[0] not in _NOT_GIVEN and not candidate.startswith(_NOT_NAMES)
             and not given.startswith(("家中", "家里", "家人", "家属")) and candidate[-1] not in _PLACE_END)
 
@@ -82,8 +86,7 @@ def _is_name(candidate: str) -> bool:
 def _name_after(match: re.Match) -> str:
     """老人王建春无活动: the name is cut before the first character that follows names."""
     kin, candidate = match.group(1), match.group(2)
-    surname = next((c for c in _COMPOUND_SURNAMES if candidate.startswith(c)), candidate[0])
-    given = candidate[len(surname):]
+    surname, given = _surname_and_given(candidate)
     if len(given) == 2 and given[1] in _NOT_GIVEN:
         given = given[:1]
     name = surname + given
@@ -161,7 +164,7 @@ def without_health(text: str, separator: str = "; ") -> tuple[str, bool]:
 
 
 # A citizen's free text: sentences and phrases end at Chinese or Latin punctuation.
-_PHRASE = re.compile(r"[^，。；！？,;!?]+[，。；！？,;!?]*\s*")
+_PHRASE_END = re.compile(r"(?<=[，。；！？,;!?])")
 WITHHELD = "[…]"
 
 
@@ -169,12 +172,11 @@ def scrub_free_text(text: str, names: Iterable[str] = ()) -> str:
     """Free text from outside (a citizen's description) fit for a page: the phrases that mention
     health replaced by ``WITHHELD``, names and phones masked. Health is judged before masking,
     so a masked word cannot hide a diagnosis."""
-    phrases = _PHRASE.findall(text) or [text]
     kept, dropped = [], False
-    for phrase in phrases:
+    for phrase in _PHRASE_END.split(text):
         if is_health(phrase):
-            if not dropped:
-                kept.append(WITHHELD + (" " if phrase.endswith(" ") else ""))
+            if not dropped:  # one mark for a run of withheld phrases
+                kept.append(phrase[:len(phrase) - len(phrase.lstrip())] + WITHHELD)
             dropped = True
             continue
         kept.append(phrase)
