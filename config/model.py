@@ -57,6 +57,10 @@ TIER_ROLE = {
     "district": Role.district_duty,
 }
 
+# Everyone a tier pages, its lead role first: a grid is answered by its grid head and its grid
+# workers together (网格长和网格员), since the workers are the ones who knock on the door.
+TIER_ROLES = {tier: (role,) for tier, role in TIER_ROLE.items()} | {"grid": (Role.grid_head, Role.grid_worker)}
+
 
 class NotifyRule(Strict):
     """One step of a person's notification rules: at ``after_s`` seconds after the order, unless it

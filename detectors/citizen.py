@@ -4,7 +4,10 @@ Every valid report is an alarm of its category, deduplicated by the report's id
 (``data.report_id``, else the event id): a report sent twice is one incident. The title names the
 category (``detectors.citizen.categories`` may give it a label, a severity and a class); the
 reporter's contact stays in the event's data and never enters the title or the explanation,
-which are paged. Stateless: the state is always None.
+which are paged. The description is a citizen's free text, so it is scrubbed as a page is
+(``notifiers.privacy.scrub_free_text``): phrases about health withheld, names and phone numbers
+masked — before it is stored, so the timeline does not keep what the page may not say.
+Stateless: the state is always None.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, Mapping, Optional
 
 from gridalert.config.model import CitizenRule, Policies
 from gridalert.detectors.common import make_alarm, where_of
+from gridalert.notifiers.privacy import scrub_free_text
 from gridalert.streams.records import Alarm, LocatedEvent
 
 REPORT = "citizen.report"
@@ -41,7 +45,7 @@ class CitizenDetector:
         known = self.rule.categories.get(category)
         label = (known.label if known and known.label else None) or category
         report = report_id(located)
-        description = " ".join(str(data.get("description") or "").split())
+        description = scrub_free_text(" ".join(str(data.get("description") or "").split()))
         if len(description) > DESCRIPTION_CHARS:
             description = description[:DESCRIPTION_CHARS - 1] + "…"
         parts = [f"citizen report {report} of category {category}: {description or '(no description)'}"]

@@ -10,12 +10,13 @@ a replayed step yields the same order, deadline included.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from gridalert.config.model import Policies
 from gridalert.incidents.routing import Responsibility
 from gridalert.notifiers.messages import PageFacts, page_body, page_title
+from gridalert.notifiers.privacy import HAN_NAME
 from gridalert.streams.records import DispatchOrder, IncidentEvent
 
 LEAD_KINDS = ("dispatched", "repaged", "escalated", "reassigned", "unsilenced", "raised")
@@ -23,26 +24,35 @@ DEPT_KINDS = ("dept_dispatched", "dept_repaged", "dept_escalated")
 LEADER_KINDS = ("joint_clock_breached",)
 
 
-def page_facts(event: IncidentEvent, accept_by: datetime, department: Optional[str] = None) -> PageFacts:
+def residents_of(devices: Mapping[str, Any]) -> tuple[str, ...]:
+    """The residents' names registered on devices (devices.yaml ``resident``), for masking; ids
+    such as ``r-0107`` are no names and stay readable in pages."""
+    names = {getattr(d, "resident", None) for d in devices.values()}
+    return tuple(sorted(n for n in names if n and HAN_NAME.match(n)))
+
+
+def page_facts(event: IncidentEvent, accept_by: datetime, department: Optional[str] = None,
+               residents: tuple[str, ...] = ()) -> PageFacts:
     return PageFacts(kind=event.kind, event_type=event.event_type, tier=event.tier, title=event.title,
                      explanation=event.explanation, detail=event.detail, place=event.place, lon=event.lon,
                      lat=event.lat, opened_at=event.opened_at, incident_id=event.incident_id, accept_by=accept_by,
-                     department=department)
+                     department=department, residents=residents)
 
 
 def page_text(event: IncidentEvent, accept_by: datetime, policies: Policies,
-              department: Optional[str] = None) -> tuple[str, str]:
+              department: Optional[str] = None, residents: tuple[str, ...] = ()) -> tuple[str, str]:
     """Title and body of the page for a step, in the district's language (``notifiers/messages.py``).
 
-    The body has no accept link: the notify stage adds each person's own.
+    The body has no accept link: the notify stage adds each person's own. ``residents`` are the
+    names ``devices.yaml`` registers, masked wherever the text names them (王建春家无用水).
     """
-    facts = page_facts(event, accept_by, department)
+    facts = page_facts(event, accept_by, department, residents)
     return (page_title(facts, policies.language),
             page_body(facts, policies.language, ZoneInfo(policies.timezone)))
 
 
 def make_order(event: IncidentEvent, responsibility: Responsibility,
-               policies: Policies) -> Optional[DispatchOrder]:
+               policies: Policies, residents: tuple[str, ...] = ()) -> Optional[DispatchOrder]:
     """The order for a step that pages someone; None for every other kind of timeline step."""
     if event.kind in LEAD_KINDS:
         tier = event.tier
@@ -63,7 +73,7 @@ def make_order(event: IncidentEvent, responsibility: Responsibility,
     else:
         return None
     accept_by = event.at + timedelta(seconds=timeout)
-    title, body = page_text(event, accept_by, policies, department)
+    title, body = page_text(event, accept_by, policies, department, residents)
     return DispatchOrder(
         id=f"{event.incident_id}:{event.seq}",
         incident_id=event.incident_id,

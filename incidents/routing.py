@@ -2,7 +2,8 @@
 
 "Small matters stay in the unit, big matters in the grid, hard matters in the centre": an
 incident starts at its policy's tier and, when nobody on the roster covers that tier for the
-place, goes to the next tier up — never to nobody. Departments (fire, power, …) are found the
+place, goes to the next tier up — never to nobody. A tier's people are those of its roles
+(``TIER_ROLES``): at the grid tier the grid head and the grid workers of that grid. Departments (fire, power, …) are found the
 same way: their duty staff for the smallest area that covers the place. Where ``schedules.yaml``
 has a duty rotation for a role and area, only those on duty at the step's time are paged
 (``incidents.oncall.on_duty``); a gap in a schedule falls back to everyone with the role there.
@@ -14,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from gridalert.config.model import TIER_ROLE, Person, Role, Roster, department_role
+from gridalert.config.model import TIER_ROLES, Person, Role, Roster, department_role
 from gridalert.config.schedules import Schedules
 from gridalert.incidents.oncall import on_duty
 from gridalert.streams.records import TIERS, Place
 
-AREA_ROLE_TIER = {role.value: tier for tier, role in TIER_ROLE.items()}
+AREA_ROLE_TIER = {role.value: tier for tier, roles in TIER_ROLES.items() for role in roles}
 
 
 def area_of(place: Place, tier: str) -> Optional[str]:
@@ -75,7 +76,9 @@ class Responsibility:
         return list(self._by_role_area.get((role, area), []))
 
     def at(self, tier: str, place: Place, when: Optional[datetime] = None) -> list[Person]:
-        return self._with_role(TIER_ROLE[tier].value, tier, place, when)
+        """Everyone the tier pages for the place: each of the tier's roles, each by its schedule."""
+        people = [p for role in TIER_ROLES[tier] for p in self._with_role(role.value, tier, place, when)]
+        return list({p.id: p for p in people}.values())
 
     def assign(self, place: Place, start_tier: str, when: Optional[datetime] = None) -> Assignment:
         """The first tier from ``start_tier`` upward that has someone; the note says what was skipped."""
@@ -94,7 +97,8 @@ class Responsibility:
                     note += "; skipped " + "; ".join(skipped)
                 return Assignment(tier, tuple(people), note)
             area = area_of(place, tier)
-            skipped.append(f"{tier} (no {TIER_ROLE[tier].value} on the roster for {area or 'this place'})")
+            roles = " or ".join(role.value for role in TIER_ROLES[tier])
+            skipped.append(f"{tier} (no {roles} on the roster for {area or 'this place'})")
         return Assignment("district", (), "nobody on the roster at any tier; skipped " + "; ".join(skipped))
 
     def department(self, place: Place, department: str, start_tier: str = "grid",

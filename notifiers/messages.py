@@ -111,6 +111,7 @@ class PageFacts:
     incident_id: str
     accept_by: datetime
     department: Optional[str] = None
+    residents: tuple[str, ...] = ()  # names registered in devices.yaml: masked wherever they appear
 
 
 def _where(place: Place, language: Language) -> str:
@@ -174,7 +175,7 @@ def _lead(facts: PageFacts, language: Language) -> str:
 def page_title(facts: PageFacts, language: Language = "zh") -> str:
     """At most ``TITLE_MAX`` characters: lead, what, and where (grid, village)."""
     lead, where = _lead(facts, language), _where(facts.place, language)
-    body = mask_text(what(facts.title, facts.place, language))
+    body = mask_text(what(facts.title, facts.place, language), facts.residents)
     room = TITLE_MAX - len(lead) - len(where) - 3
     if room < 8:  # a very long place name: keep what, cut the place
         return _fit(f"{lead}{body} — {where}", TITLE_MAX)
@@ -198,7 +199,9 @@ def page_body(facts: PageFacts, language: Language = "zh", tz: ZoneInfo = ZoneIn
     place = facts.place
     where = (f"{place.grid_name or place.grid_id} ({place.grid_id})，{place.village}，{place.township}"
              if language == "zh" else place.label()) if place.grid_id else _where(place, language)
-    why, withheld = without_health(mask_text(facts.explanation))
+    # health first: a masked name must not hide a diagnosis from the health filter
+    why, withheld = without_health(facts.explanation)
+    why = mask_text(why, facts.residents)
     why = shorten_explanation(why) + (words["health"] if withheld else "")
     since = facts.opened_at.astimezone(tz)
     deadline = facts.accept_by.astimezone(tz)
@@ -208,7 +211,7 @@ def page_body(facts: PageFacts, language: Language = "zh", tz: ZoneInfo = ZoneIn
              f"{words['since']}{colon}{since:%m-%d %H:%M:%S}{zone}",
              f"{words['why']}{colon}{why}"]
     if facts.detail and facts.kind not in ("dispatched", "dept_dispatched"):
-        lines.append(f"{words['now']}{colon}{_fit(mask_text(facts.detail), 120)}")
+        lines.append(f"{words['now']}{colon}{_fit(mask_text(facts.detail, facts.residents), 120)}")
     lines += [f"{words['todo']}{colon}{_todo(facts, language)}",
               f"{words['incident']}{colon}{facts.incident_id}",
               words["deadline"].format(t=f"{deadline:%H:%M:%S}{zone}")]

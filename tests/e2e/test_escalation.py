@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from gridalert.incidents.oncall import on_duty
 from gridalert.store import get_timeline, list_audit, list_departments
 from gridalert.streams.records import TIERS
 from tests.support.pipeline import (alarm_in, chain_of, gridalert_command, incidents_where, point_in, timeline_once,
@@ -58,6 +59,30 @@ def test_nobody_accepts_so_grid_village_township_and_district_are_paged_in_turn(
     steps = [s for s in timeline if s.kind == "escalated"]
     assert [s.tier for s in steps][:3] == ["village", "township", "district"]
     assert all(s.late_s is not None and s.late_s < 1.0 for s in steps), "each step fired within 1 s of its deadline"
+
+
+def test_the_grid_team_then_only_the_township_officer_the_schedule_names_are_paged(pipeline, district, sessions):
+    grid = "GSH-JHY-03-04"  # two grid workers; 金华园街道's duty team of two takes alternate weeks
+    township = district.grids.get(grid).township
+    workers = [p.id for p in district.roster.staff if p.role.value == "grid_worker" and p.area == grid]
+    team = [p.id for p in district.roster.staff if p.role.value == "township_duty" and p.area == township]
+    assert len(workers) == 2 and len(team) == 2, "the sample roster changed: pick another grid"
+    event = alarm_in(pipeline, grid, 75.0)
+    incident = one_incident(sessions, event)
+
+    def pages(person):
+        return [p for p in pipeline.receiver.pages_for(person) if incident.id in p.get("message", "")]
+
+    steps = timeline_once(sessions, incident.id, lambda steps: any(s.tier == "district" for s in steps
+                                                                  if s.kind == "escalated"),
+                          timeout_s=60, what="the climb to the district")
+    climbed_at = next(s.at for s in steps if s.kind == "escalated" and s.tier == "township")
+    [on_call] = on_duty(district.schedules, township, "township_duty", climbed_at)  # as `gridalert oncall` answers
+    head, secretary, _, officer = chain_of(district, grid, climbed_at)
+    wait_until(lambda: pages(officer), timeout_s=60, what="the district duty officer's page")
+    paged = {person: len(pages(person)) for person in [head, *workers, secretary, *team, officer]}
+    assert paged == {head: 1, **{w: 1 for w in workers}, secretary: 1,
+                     **{t: int(t == on_call) for t in team}, officer: 1}, "the off-duty officer got a page"
 
 
 def test_acceptance_stops_the_climb(pipeline, district, sessions):

@@ -6,7 +6,8 @@ the grid); the rest nobody accepts, so each climbs grid → village → township
 (the township and district wait an hour). Whatever the fault, at the end:
 
 - every alarm opened exactly one incident;
-- every expected page reached the right person exactly once, and nobody else was paged for it;
+- every expected page reached the right person exactly once, and nobody else was paged for it
+  (at the township, the duty officer on duty by ``schedules.yaml``, not the whole team);
 - every due escalation step fired exactly once (village, then township; never the district);
 - the database projection equals the incident log (``gridalert.incidents``, read back from Kafka).
 """
@@ -77,13 +78,21 @@ class Script:
         return [p for p in self.pipeline.receiver.pages_for(person) if incident_id in p.get("message", "")]
 
     def expected_pages(self) -> dict[str, dict[str, int]]:
-        """incident id → person → pages: the grid head only if accepted, else grid, village, township."""
+        """incident id → person → pages: the grid head only if accepted, else grid, village, township
+        — the township's duty officer being the one its schedule names when the incident climbed
+        there (金华园街道's team takes turns), or now while it has not climbed yet."""
         expected = {}
         for grid in self.alarms:
-            chain = chain_of(self.district, grid)
+            incident = self.incident_of(grid)
+            chain = chain_of(self.district, grid, self.climbed_at(incident.id, "township"))
             reached = chain[:1] if grid in self.accepted else chain[:3]
-            expected[self.incident_of(grid).id] = {person: 1 for person in reached}
+            expected[incident.id] = {person: 1 for person in reached}
         return expected
+
+    def climbed_at(self, incident_id: str, tier: str):
+        with self.sessions() as session:
+            steps = get_timeline(incident_id, session=session)
+        return next((s.at for s in steps if s.kind == "escalated" and s.tier == tier), None)
 
     def settle(self, *, timeout_s: float = 240) -> None:
         """Wait until every expected page arrived, its delivery is in the database and the

@@ -13,7 +13,10 @@ from pathlib import Path
 
 from shapely.geometry import shape
 
+from gridalert.config.model import TIER_ROLE
+from gridalert.incidents.routing import Responsibility
 from gridalert.store import get_timeline, list_incidents
+from gridalert.streams.records import Place
 from gridalert.streams.producer import produce_events
 from tests.support.waiting import wait_until
 
@@ -57,12 +60,21 @@ def gridalert_command(pipeline, *args: str, timeout_s: float = 60) -> subprocess
                           text=True, timeout=timeout_s)
 
 
-def chain_of(district, grid_id) -> list[str]:
-    """Who is paged at grid, village, township and district tier for a grid of the sample roster."""
+def chain_of(district, grid_id, when: datetime | None = None) -> list[str]:
+    """Who leads at grid, village, township and district tier for a grid of the sample roster at
+    ``when`` (default now): the grid head, the secretary, and the duty officers the schedules
+    name then (as routing and ``gridalert oncall`` answer; grid workers are paged with the head)."""
     info = district.grids.get(grid_id)
-    by = {(p.role.value, p.area): p.id for p in district.roster.staff}
-    return [by[("grid_head", grid_id)], by[("village_secretary", info.village)],
-            by[("township_duty", info.township)], by[("district_duty", info.district)]]
+    place = Place(district=info.district, grid_id=grid_id, grid_name=info.grid_name, village=info.village,
+                  township=info.township)
+    who = Responsibility(district.roster, district.schedules)
+    when = when or datetime.now(timezone.utc)
+    chain = []
+    for tier in ("grid", "village", "township", "district"):
+        leads = [p.id for p in who.at(tier, place, when) if p.role == TIER_ROLE[tier]]
+        assert len(leads) == 1, f"the sample should have one {TIER_ROLE[tier].value} for {grid_id} at {when}: {leads}"
+        chain.append(leads[0])
+    return chain
 
 
 def alarm_in(pipeline, grid_id: str, temperature: float = 80.0) -> dict:

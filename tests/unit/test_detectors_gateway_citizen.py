@@ -113,6 +113,14 @@ def test_the_reporters_contact_never_reaches_the_page():
     assert "13800000000" not in alarm.title + alarm.explanation and "photo: https://x/p.jpg" in alarm.explanation
 
 
+def test_a_reports_description_reaches_the_page_without_health_names_or_phones():
+    description = "3栋张建国老人心脏病发作倒地, 家属电话13912345678，消防通道被电动车堵住"
+    alarm = CitizenDetector(Policies()).on_event(None, report("c-1", description=description), T0)[1][0]
+    assert "心脏病" not in alarm.explanation and "张建国" not in alarm.explanation
+    assert "13912345678" not in alarm.explanation and "*******5678" in alarm.explanation
+    assert "消防通道被电动车堵住" in alarm.explanation, "what the reporter saw still reaches the page"
+
+
 def test_a_report_sent_twice_is_the_same_alarm():
     detector = CitizenDetector(Policies())
     first = detector.on_event(None, report("e-1", report_id="QR-7"), T0)[1][0]

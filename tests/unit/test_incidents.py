@@ -52,7 +52,7 @@ def test_building_type_comes_from_the_device_registry_when_the_event_has_none():
 def test_tier_without_staff_climbs_to_the_next_tier_and_says_so():
     other = Place(district="观山湖区", grid_id="G-09", grid_name="g9", village="金融城社区", township="金华园街道")
     assignment = Responsibility(ROSTER).assign(other, "grid")
-    assert assignment.tier == "village" and "no grid_head on the roster for G-09" in assignment.note
+    assert assignment.tier == "village" and "no grid_head or grid_worker on the roster for G-09" in assignment.note
 
 
 def test_point_in_no_grid_is_the_district_centres():

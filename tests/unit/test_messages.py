@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from gridalert.incidents.dispatch import make_order
+from gridalert.incidents.dispatch import make_order, residents_of
 from gridalert.incidents.routing import Responsibility
 from gridalert.notifiers.messages import (EXPLANATION_MAX, TITLE_MAX, PageFacts, page_body, page_title,
                                           shorten_explanation, what, with_accept_link)
-from gridalert.notifiers.privacy import mask_name, mask_phone, mask_text, scrub_data, without_health
+from gridalert.notifiers.privacy import (WITHHELD, is_health, mask_name, mask_phone, mask_text, scrub_data,
+                                        scrub_free_text, without_health)
 from gridalert.streams.records import Place
 from tests.support.district import GAP, POLICIES, ROSTER, T0, TOWER, alarm, book
 
@@ -190,3 +191,82 @@ def test_quoted_event_data_loses_health_fields_and_masks_people():
             "household": {"medical_history": "x", "members": 1}}
     assert scrub_data(data) == {"resident": "王*春", "resident_name": "王*", "contact_phone": "*******1234",
                                 "water_m3": 0.0, "note": "call *******1111", "household": {"members": 1}}
+
+
+# Leaks found on realistic Chinese text (gap audit of issue 6).
+
+@pytest.mark.parametrize("text, masked", [
+    ("家属电话13912345678", "家属电话*******5678"),
+    ("联系13912345678核实", "联系*******5678核实"),
+    ("电话：0851-86000002", "电话：****-****0002"),
+    ("call 13912345678.", "call *******5678."),
+])
+def test_a_phone_number_right_after_chinese_text_is_masked(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["device tc-13912345678", "1732300000000 ms", "reading 13912345678.5"])
+def test_digits_inside_an_id_or_a_longer_number_are_no_phone(text):
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("独居老人王建春无活动", "独居老人王*春无活动"),
+    ("独居老人王芳已三天无用水", "独居老人王*已三天无用水"),
+    ("居民欧阳娜娜家中无人", "居民欧**娜家中无人"),
+    ("老人杨家俊在家", "老人杨*俊在家"),
+    ("3栋张建国老人摔倒", "3栋张*国老人摔倒"),
+    ("张建国大爷没开门", "张*国大爷没开门"),
+])
+def test_a_residents_name_right_after_or_before_老人_is_masked(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["独居老人无活动", "高龄老人摔倒", "空巢老人", "老人孙子不在家", "老人白天外出",
+                                  "金华园老人", "居民在家"])
+def test_ordinary_words_after_or_before_老人_are_no_name(text):
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("text", ["老人有心脏病", "高血压", "患糖尿病多年", "老年痴呆", "失智老人", "阿尔茨海默症",
+                                  "哮喘发作", "中风后独居", "去年脑梗", "肺癌晚期", "history of dementia", "asthma",
+                                  "heart attack", "high blood pressure"])
+def test_named_conditions_are_health_data(text):
+    assert is_health(text)
+
+
+@pytest.mark.parametrize("text", ["heartbeat missing since 14:05", "电线有毛病", "消防通道被堵", "no water for 12 h"])
+def test_faults_and_readings_are_no_health_data(text):
+    assert not is_health(text)
+
+
+def test_a_citizens_free_text_loses_its_health_phrases_and_masks_names_and_phones():
+    text = scrub_free_text("3栋张建国老人心脏病发作倒地, 家属电话13912345678，请尽快上门")
+    assert text == f"{WITHHELD} 家属电话*******5678，请尽快上门"
+
+
+def test_a_page_with_a_diagnosis_next_to_a_name_drops_the_diagnosis():
+    body = page_body(facts(explanation="独居老人高建春无活动; 老人高血压; phone first"))
+    assert "高血压" not in body and "血压" not in body and "高*春" in body and "健康信息不外发" in body
+
+
+def test_a_resident_registered_on_a_device_is_masked_wherever_the_page_names_them():
+    page = facts(title="王建春家无用水 No water", explanation="王建春家无用水 since 14:05; call 王建春 first",
+                 residents=("王建春",))
+    text = page_title(page) + page_body(page)
+    assert "王建春" not in text and text.count("王*春") == 3
+
+
+def test_only_names_of_device_residents_are_given_to_the_masker_not_their_ids():
+    class Meter:
+        def __init__(self, resident):
+            self.resident = resident
+    devices = {"wm-1": Meter("王建春"), "wm-2": Meter("r-0107"), "wm-3": Meter(None), "wm-4": Meter("王建春")}
+    assert residents_of(devices) == ("王建春",)
+
+
+def test_an_order_masks_the_residents_it_is_given():
+    _, steps = book().on_alarm(None, alarm(), T0)
+    step = steps[1]
+    named = step.__class__(**{**step.asdict(), "explanation": "王建春家无用水; " + step.explanation})
+    assert "王*春家无用水" in make_order(named, Responsibility(ROSTER), POLICIES, residents=("王建春",)).body
