@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     link_margin_s: float = Field(default=1800.0, ge=0, description="accept links expire this long after the step's deadline")
     rebalance_timeout_s: float = Field(default=5.0, gt=0, description="consumer-group rebalance timeout")
     session_timeout_s: float = Field(default=10.0, gt=0, description="consumer-group session timeout")
+    commit_interval_s: float = Field(default=2.8, gt=0, description="how often a worker commits the offsets of "
+                                     "what it has handled (faust's default); a restart handles again at most this much")
     log_level: str = Field(default="info")
     log_format: Literal["text", "json"] = Field(default="text", description="text for people; json: one object a line")
     metrics_host: str = Field(default="127.0.0.1", description="address of the worker's /health, /ready, /metrics")

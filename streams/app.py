@@ -100,6 +100,7 @@ def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(1.0, settings.session_timeout_s / 4),
+        broker_commit_interval=settings.commit_interval_s,
         producer_acks=-1,
         producer_max_request_size=names.DEAD_LETTER_MAX_MESSAGE_BYTES,  # the biggest record we send
         key_serializer="raw",
