@@ -8,7 +8,9 @@ must run: deadlines are data in the state, so they survive a restart. ``REGISTRY
 detector name to its class; ``build_detectors`` gives, per event type, the detectors to run.
 
 A detector never pages and never opens incidents; it explains its verdict in
-``Alarm.explanation`` (the rule, the thresholds, the readings that fired it).
+``Alarm.explanation`` (the rule, the thresholds, the readings that fired it): ``; ``-separated
+clauses, what fired first, the advice and ``(rule …)`` last, the clauses between most important
+first, since a page that must be short drops those from the end (``notifiers.messages``).
 
 ``detectors.stage.DetectStage`` runs them all over durable per-subject state for the detect agent.
 """

@@ -236,9 +236,13 @@ class ActivityDetector:
         since = (f"since {clock(start, tz)} ({span(silent)}; last: {state.get('active_what')})"
                  if state.get("active_at") else f"since readings began at {clock(start, tz)} ({span(silent)})")
         water = sum(m3 for t, m3 in state["water"] if t > now.timestamp() - rule.window_s)
+        # What fired first, then its rule and thresholds, then why the data may be missing; the
+        # learned detail last before the advice, as the page drops clauses from there first.
         parts = [f"activity.reading for resident {resident}: no water, power, door or motion activity {since}"]
+        detail: list[str] = []
         if rule_name == ROUTINE and usual is not None:
-            parts.append(self._routine_text(state, usual))
+            rule_text, detail = self._routine_text(state, usual)
+            parts.append(rule_text)
         elif rule_name == SILENCE:
             parts.append(f"every channel silent ≥ {span(rule.window_s)}: water {water:.3f} m³ in the window "
                          f"(< {rule.window_water_m3:g} m³), no power above standby, no door, no motion")
@@ -248,25 +252,26 @@ class ActivityDetector:
             gateway = state.get("gateway")
             parts.append(f"no readings at all since {clock(state['seen_at'], tz)}: the devices"
                          + (f" or their gateway {gateway}" if gateway else "") + " may be down")
-        parts.append("phone first, then visit")
+        parts += [*detail, "phone first, then visit"]
         return make_alarm(
             located, self.policies, now, alarm_id=alarm_id, rule=rule_name,
             dedup_key=f"activity:{located.place.partition_key}:{resident}",
             title=f"独居老人无活动 No activity — resident {resident} — {where_of(located)}",
             explanation="; ".join(parts) + f" (rule {rule_name})", gateway=state.get("gateway"))
 
-    def _routine_text(self, state: dict, usual: tuple) -> str:
+    def _routine_text(self, state: dict, usual: tuple) -> tuple[str, list[str]]:
+        """The routine rule with its threshold, and the detail behind it (the learned half-hours)."""
         _, total, telling = usual
         _, surprise, learned = state["surprise"]
         later = surprise[1]
         shares = sorted(telling, key=lambda k: -later[k])[:6]
         listed = ", ".join(f"{k // 2:02d}:{30 * (k % 2):02d} {1 - math.exp(-later[k]):.0%}" for k in sorted(shares))
-        text = (f"this household shows a sign of life in these half-hours on most of its {learned} learned days "
-                f"({listed}; no half-hour counts above {MAX_Q:.0%}); silent through all of them happens less "
-                f"than once in {1 / self.rule.routine_odds:,.0f} under its habits")
+        rule_text = (f"silent through the half-hours with a sign of life on most of its {learned} learned days: "
+                     f"less than once in {1 / self.rule.routine_odds:,.0f} under this household's habits")
+        detail = [f"those half-hours: {listed} (no half-hour counts above {MAX_Q:.0%})"]
         if state.get("at_door"):
-            text += "; the silence began at the door and has outlasted its longest outing"
-        return text
+            detail.insert(0, "the silence began at the door and has outlasted its longest outing")
+        return rule_text, detail
 
     def _clear(self, state: dict, located: LocatedEvent, now: datetime, why: str) -> Alarm:
         opened = state["alarm"]

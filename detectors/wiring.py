@@ -14,8 +14,9 @@ that "3rd alarm in 30 days" shows a recurring fault to the person who goes.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping, Optional
+from zoneinfo import ZoneInfo
 
 from gridalert.config.model import Policies, WiringRule
 from gridalert.detectors.common import (building_type_of, make_alarm, ordinal, raised_klass, registry_value,
@@ -100,14 +101,14 @@ def describe(finding: Mapping[str, Any], rule: WiringRule) -> str:
     return f"{stage}: {text} for {finding['readings']} readings"
 
 
-def file_note(history: list, t: float, days: int) -> str:
+def file_note(history: list, t: float, days: int, tz) -> str:
+    """The household file's count and its last earlier episodes, on local dates (``11-06``)."""
     count = recurrence(history, t, days)
     earlier = [e for e in history[:-1] if t - e[0] <= days * DAY][-3:]
-    note = f"{ordinal(count)} alarm in {days} days on this monitor (household file 一户一档)"
+    note = f"{ordinal(count)} alarm in {days} days (household file 一户一档)"
     if earlier:
         note += ": earlier " + ", ".join(
-            f"{datetime.fromtimestamp(e[0], tz=timezone.utc).strftime('%Y-%m-%d')} {e[1].split('.')[1]}"
-            for e in earlier)
+            f"{datetime.fromtimestamp(e[0], tz=tz).strftime('%m-%d')} {e[1].split('.')[1]}" for e in earlier)
     return note
 
 
@@ -120,6 +121,7 @@ class WiringDetector:
     def __init__(self, policies: Policies, devices: Mapping[str, Any] = {}, rule: Optional[WiringRule] = None):
         self.policies, self.devices = policies, devices
         self.rule = rule or policies.detectors.wiring
+        self.tz = ZoneInfo(policies.timezone)
         self._per_device: dict[str, WiringRule] = {}
 
     def rule_for(self, device: Optional[str]) -> WiringRule:
@@ -157,12 +159,15 @@ class WiringDetector:
         klass = raised_klass(route.klass.value, building, rule.building_klass)
         household = registry_value(self.devices, event.device, "household")
         circuit = event.data.get("circuit")
+        # What fired first and the safety advice last; between them the household file before the
+        # household and building (the page names the place), as a page drops clauses from the end.
         parts = [f"wiring.reading from {event.device or event.source}: " + "; ".join(describe(f, rule) for f in findings),
-                 file_note(history, t, rule.history_days), NO_CUT]
+                 file_note(history, t, rule.history_days, self.tz)]
         if household:
-            parts.insert(1, f"household {household}")
+            parts.append(f"household {household}")
         if building:
             parts.append(f"building: {building}")
+        parts.append(NO_CUT)
         cn, en = ("报警", "alarm") if worst["stage"] == 2 else ("预警", "warning")
         return make_alarm(
             located, self.policies, now, alarm_id=f"{event.id}:{worst['rule']}", rule=worst["rule"],

@@ -5,7 +5,8 @@ A page must be read on a phone, often as SMS, by someone woken at 2 a.m.; so:
 - the **title** (the first line of an SMS) is at most ``TITLE_MAX`` characters (70: one Chinese
   SMS segment) and names what and where: ``[再次] 异常热源报警 63.5 °C — 金融城第1网格·金融城社区``;
 - the **body** then says where exactly, since when, why (the detector's explanation, quoted, at
-  most ``EXPLANATION_MAX`` characters, cut in the middle),
+  most ``EXPLANATION_MAX`` characters: whole clauses of detail are dropped, never the readings, the
+  rule and its thresholds or the advice; see ``shorten_explanation``),
   what to do (by event type and tier), the incident id and the acceptance deadline; the notify
   stage appends each person's own accept link (``with_accept_link``);
 - personal data is minimised (``notifiers.privacy``): residents' names and phone numbers are
@@ -32,7 +33,7 @@ from gridalert.streams.records import Place
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 TITLE_MAX = 70
-EXPLANATION_MAX = 280
+EXPLANATION_MAX = 400  # the essentials of the longest alarm (a silent home whose gateway is down) fit
 LOW_TIERS = ("unit", "grid", "village")  # people who go themselves; above them, people who coordinate
 
 
@@ -149,19 +150,43 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:max(limit - 1, 0)] + "…"
 
 
+def clauses(text: str) -> list[str]:
+    """The ``; ``-separated clauses of an explanation, not splitting inside parentheses
+    (``since 09:00 (3 h; last: motion)`` is one clause)."""
+    found, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += (c in "(（") - (c in ")）")
+        if depth <= 0 and text.startswith("; ", i):
+            found.append(text[start:i])
+            start = i + 2
+    return found + [text[start:]]
+
+
 def shorten_explanation(text: str, limit: int = EXPLANATION_MAX) -> str:
-    """At most ``limit`` characters, cut in the middle: detectors put what fired first and the
-    advice (``phone first, then visit``) and the rule last, and both must survive."""
+    """At most ``limit`` characters, dropping whole clauses, never cutting one in the middle.
+
+    Detectors write what fired (readings against the rule's thresholds) in the first clause, what
+    to do or not to do and the rule in the last (``phone first, then visit (rule activity.silence)``,
+    ``monitor only, do not cut power (rule …)``), and the clauses between them most important first.
+    Both ends stay; the middle ones are kept in order while they fit, and ``…`` marks where some
+    were dropped. Only a first or last clause too long by itself is cut.
+    """
     if len(text) <= limit:
         return text
-    parts = text.split("; ")
-    if len(parts) < 3:
+    parts = clauses(text)
+    if len(parts) < 2:
         return _fit(text, limit)
-    head, tail = parts[0], parts[-1]
-    budget = limit - len(head) - len(tail) - 4
-    if budget < 12:
-        return _fit(text, limit)
-    return f"{head}; {_fit('; '.join(parts[1:-1]), budget)}; {tail}"
+    head, middle, tail = parts[0], parts[1:-1], parts[-1]
+    room = limit - len(tail) - 2
+    if len(head) + 3 > room:  # "…; " would not fit: the ends only, the first one cut
+        return _fit(f"{_fit(head, max(room, 1))}; {tail}", limit)
+    kept, used = [head], len(head) + 3  # room for the "; …" marker
+    for part in middle:
+        if used + len(part) + 2 > room:
+            break
+        kept.append(part)
+        used += len(part) + 2
+    return "; ".join([*kept, "…", tail])
 
 
 def _lead(facts: PageFacts, language: Language) -> str:

@@ -113,14 +113,21 @@ def test_progress_is_shown_for_a_repage_not_for_the_first_dispatch():
     assert "进展：not accepted within 60 s" in page_body(facts(kind="repaged", detail="not accepted within 60 s"))
 
 
-def test_a_long_explanation_is_cut_in_the_middle_keeping_what_fired_and_the_advice():
-    text = "; ".join(["no activity since 14:05", *(f"clause {i} " + "x" * 40 for i in range(10)),
+def test_a_long_explanation_drops_whole_clauses_keeping_what_fired_and_the_advice():
+    text = "; ".join(["no activity since 14:05 (12 h; last: water)", *(f"clause {i} " + "x" * 40 for i in range(10)),
                       "phone first, then visit (rule activity.silence)"])
     short = shorten_explanation(text)
-    assert len(short) <= EXPLANATION_MAX and "…" in short
-    assert short.startswith("no activity since 14:05; clause 0") and short.endswith("phone first, then visit (rule activity.silence)")
+    assert len(short) <= EXPLANATION_MAX
+    assert short.startswith("no activity since 14:05 (12 h; last: water); clause 0 ")
+    assert short.endswith("; …; phone first, then visit (rule activity.silence)")
+    assert all(part == "…" or part in text.split("; ") for part in short.split("; ")[2:])  # none cut
     assert shorten_explanation("short; enough; text") == "short; enough; text"
     assert len(shorten_explanation("y" * 500)) == EXPLANATION_MAX
+
+
+def test_a_first_clause_too_long_by_itself_is_cut_and_the_advice_stays():
+    short = shorten_explanation("z" * 500 + "; monitor only, do not cut power (rule wiring.arc)")
+    assert len(short) <= EXPLANATION_MAX and short.endswith("…; monitor only, do not cut power (rule wiring.arc)")
 
 
 def test_the_accept_link_is_the_last_line():
