@@ -196,7 +196,7 @@ class Book:
             gateway_incident = mine(state, gateway_incident.last.incident_id)
             self._emit(gateway_incident, "inhibited", now, out,
                        detail=f"{alarm.title} ({alarm.event.id}) not paged: its gateway {alarm.gateway} "
-                              f"is down, see this incident")
+                              f"is down, see this incident; why: {alarm.explanation}")
             return state, out
         self._open(state, alarm, now, out)
         return state, out

@@ -94,6 +94,20 @@ def test_resident_alarms_behind_a_silent_gateway_are_recorded_on_its_incident_no
     assert "its gateway gw-1 is down" in recorded[0].detail
 
 
+def test_an_alarm_held_back_by_its_gateway_keeps_its_explanation_on_the_timeline():
+    devices = {"hub-7": Device(id="hub-7", kind="activity_hub", lon=106.631, lat=26.621, resident="r-7", gateway="gw-1")}
+    gateway, activity = GatewayDetector(Policies()), ActivityDetector(Policies(), devices)
+    g_state, _ = gateway.on_event(None, beat(1, 0), T0)
+    r_state, _ = activity.on_event(None, event("a-1", "activity.reading", {"motion": 3}, T0, "hub-7"), T0)
+    _, (gateway_alarm,) = gateway.on_time(g_state, due_at(gateway, g_state))
+    _, (resident_alarm,) = activity.on_time(r_state, due_at(activity, r_state))
+    incidents = book()
+    state, _ = incidents.on_alarm(None, gateway_alarm, gateway_alarm.detected_at)
+    _, (inhibited,) = incidents.on_alarm(state, resident_alarm, resident_alarm.detected_at)
+    assert inhibited.detail.endswith(f"why: {resident_alarm.explanation}")
+    assert "every channel silent ≥ 12 h" in inhibited.detail and "(rule activity.silence)" in inhibited.detail
+
+
 def report(event_id: str, **data) -> LocatedEvent:
     return event(event_id, "citizen.report", {"category": "fire_lane_blocked", "description": "消防通道被电动车堵住",
                                               "reporter_contact": "13800000000", **data}, device=None)
