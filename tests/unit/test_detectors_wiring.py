@@ -106,7 +106,7 @@ def episodes(days_apart, device="wm-1"):
 
 def test_the_household_file_shows_a_recurring_fault():
     state, alarms = feed(episodes([0, 9, 20]))
-    assert [a.explanation.split("; ")[1] for a in alarms][-1].startswith("3rd alarm in 30 days (household file 一户一档)")
+    assert alarms[-1].explanation.split("; ")[1].startswith("3rd alarm in 30 days (household file 一户一档)")
     assert "earlier 11-01 residual_current, 11-10 residual_current" in alarms[-1].explanation
     assert len(state["file"]) == 3
 

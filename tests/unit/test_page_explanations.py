@@ -52,11 +52,14 @@ def test_a_wiring_page_keeps_the_household_file_and_never_asks_to_cut_power():
     devices = {"wm-1": Device(id="wm-1", kind="electrical_fire_monitor", lon=108.2, lat=27.5,
                               household="楼上村-07-木楼", building_type="wooden_village")}
     faults = [{"residual_current_ma": 580, "arc_half_cycles": 15, "cable_temperature_c": 76}] * 2
-    last_day = [reading(100 + n, data, at=WIRING_T0 + timedelta(days=9, seconds=30 * n)) for n, data in enumerate(faults)]
+    day_9 = WIRING_T0 + timedelta(days=9)
+    last_day = [reading(100 + n, data, at=day_9 + timedelta(seconds=30 * n)) for n, data in enumerate(faults)]
     _, alarms = feed(episodes([0, 5]) + last_day, devices=devices)
     alarm = alarms[-1]
     assert len(alarm.explanation) > EXPLANATION_MAX
     why = why_line(alarm)
-    assert "residual current 580 mA ≥ 500 mA" in why and "≥ 70.0 °C" in why and "≥ 10 (9 or fewer are ignored)" in why
-    assert "3rd alarm in 30 days (household file 一户一档): earlier 11-01 residual_current, 11-06 residual_current" in why
+    assert "residual current 580 mA ≥ 500 mA" in why and "≥ 70.0 °C" in why
+    assert "≥ 10 (9 or fewer are ignored)" in why
+    assert ("3rd alarm in 30 days (household file 一户一档): earlier 11-01 residual_current, "
+            "11-06 residual_current") in why
     assert why.endswith("monitor only, do not cut power (rule wiring.residual_current)")
