@@ -10,7 +10,9 @@ grid, ticks are sent to every partition by number):
 - ``gridalert.notify-clock``: ``gridalert.ticks`` fire the rules that came due (SMS after two
   minutes, the deputy after five), also after a restart;
 - ``gridalert.notify-stop``: ``gridalert.incidents`` steps that take the incident (accepted, a
-  department accepted, resolved, closed) stop the remaining rules of its orders.
+  department accepted, resolved, closed) stop the remaining rules of its orders; when it resolved
+  by itself (activity resumed, the gateway is back), everyone a page reached is told so once
+  (``[已恢复]``, on the channel that reached them; ``incidents.dispatch.stand_down_text``).
 
 The sent-log (table ``sent-log``) is keyed ``<incident>:<step>:<person>:<channel>`` and checked
 before every send, under a per-key lock, so a replay, a restart, a tick racing an order or two
@@ -38,13 +40,14 @@ from gridalert.agents.boundary import guard, now
 from gridalert.agents.timers import TimedTable
 from gridalert.config.model import Person
 from gridalert.config.secret import link_secret
+from gridalert.incidents.dispatch import residents_of, stand_down_text
 from gridalert.incidents.reply import REPORTER, reply_for
 from gridalert.logs import about
 from gridalert.notifiers import AppriseChannel, SendResult, channel_name, deliver
 from gridalert.notifiers.links import LinkMaker
 from gridalert.notifiers.messages import with_accept_link
 from gridalert.notifiers.schedule import (IMMEDIATE, Rule, advance, attempt_id, begin, deputy_needed, failover,
-                                          fire, retry_channels, sent_key, stop, stops)
+                                          fire, retry_channels, sent_key, stand_down_targets, stop, stops)
 from gridalert.streams import topics as names
 from gridalert.streams.app import Stage
 from gridalert.streams.cloudevents import Rejected
@@ -95,6 +98,7 @@ def register(stage: Stage) -> None:
                        key_type=str, value_type=DispatchOrder)
     ticks = app.topic(names.TICKS, key_type=str, value_type=Tick)
     limit = asyncio.Semaphore(paging.concurrency)
+    residents = residents_of(config.devices)
     plan_locks, send_locks = KeyLocks(), KeyLocks()
     links = LinkMaker(link_secret(stage.settings), stage.settings.effective_public_url,
                       timedelta(seconds=stage.settings.link_margin_s))
@@ -212,6 +216,49 @@ def register(stage: Stage) -> None:
         plans.apply(partition, key, lambda s: (begin(s, order, person_id, rules), []))
         await run_plan(partition, key)
 
+    async def stand_down(step: IncidentEvent, title: str, body: str) -> None:
+        """Tell everyone a page reached for this incident, once, that it resolved by itself."""
+        paged = []
+        for plan in [p for p in plans.rows.table.values() if p.incident_id == step.incident_id]:
+            paged.append((plan.order_id, plan.person_id))
+            person = config.person(plan.person_id)
+            if person is not None and person.deputy:
+                paged.append((plan.order_id, person.deputy))
+
+        def channels_of(person_id: str) -> list[str]:
+            person = config.person(person_id)
+            return person.channels if person is not None else []
+
+        def was_sent(order_id: str, person_id: str, index: int) -> bool:
+            return is_sent(order_id, person_id, channel_name(channels_of(person_id)[index], index))
+
+        for person_id, index in stand_down_targets(paged, channels_of, was_sent):
+            url = channels_of(person_id)[index]
+            name = channel_name(url, index)
+            key = sent_key(step.id, person_id, name)
+            async with send_locks.hold(key):
+                if key in sent_log:
+                    continue
+
+                async def report(attempt: int, result: SendResult) -> None:
+                    metrics.delivery_attempt(name, result.ok, result.retryable)
+                    if result.ok:
+                        sent_log[key] = name
+                    await topics.deliveries.send(key=step.place.partition_key, value=Delivery(
+                        id=attempt_id(key, "stand_down", attempt), incident_id=step.incident_id, step=step.seq,
+                        person_id=person_id, channel=name, ok=result.ok, attempts=attempt, at=now(),
+                        error=result.error, sent_key=key, cause="stand_down",
+                        retryable=None if result.ok else result.retryable))
+                    if result.ok:
+                        await app.producer.flush()
+
+                async with limit:
+                    result, _ = await deliver(AppriseChannel(url, name, timeout_s=paging.timeout_s), title, body,
+                                              attempts=paging.attempts, backoff_s=paging.backoff_s,
+                                              on_attempt=report)
+                if not result.ok:
+                    metrics.delivery_failed(name)
+
     @app.agent(queues, name="gridalert.notify")
     async def notify(stream):
         async for event in stream.events():
@@ -239,6 +286,9 @@ def register(stage: Stage) -> None:
                     if (plan is not None and plan.incident_id == step.incident_id
                             and stops(plan.department, kind=step.kind, status=step.status, department=step.department)):
                         plans.apply(partition, key, lambda s: (stop(s, reason), []))
+                told = stand_down_text(step, config.policies, residents)
+                if told is not None:
+                    await stand_down(step, *told)
                 if step.kind == "closed":
                     # finished plans are kept until then, so a replayed order does not fire them again
                     for key in [k for k, p in plans.rows.table.items() if p.incident_id == step.incident_id]:

@@ -9,13 +9,15 @@ a replayed step yields the same order, deadline included.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from gridalert.config.model import Policies
+from gridalert.incidents.book import SYSTEM
 from gridalert.incidents.routing import Responsibility
-from gridalert.notifiers.messages import PageFacts, page_body, page_title
+from gridalert.notifiers.messages import PageFacts, page_body, page_title, stand_down_body
 from gridalert.notifiers.privacy import HAN_NAME
 from gridalert.streams.records import DispatchOrder, IncidentEvent
 
@@ -49,6 +51,17 @@ def page_text(event: IncidentEvent, accept_by: datetime, policies: Policies,
     facts = page_facts(event, accept_by, department, residents)
     return (page_title(facts, policies.language),
             page_body(facts, policies.language, ZoneInfo(policies.timezone)))
+
+
+def stand_down_text(event: IncidentEvent, policies: Policies,
+                    residents: tuple[str, ...] = ()) -> Optional[tuple[str, str]]:
+    """Title and body telling those paged that the incident resolved by itself (``[已恢复] …``);
+    None for every other step (a person resolving it knows, and tells others themselves)."""
+    if event.kind != "resolved" or event.actor != SYSTEM:
+        return None
+    facts = page_facts(event, event.at, residents=residents)
+    facts = replace(facts, kind="stood_down")
+    return page_title(facts, policies.language), stand_down_body(facts, policies.language)
 
 
 def make_order(event: IncidentEvent, responsibility: Responsibility,

@@ -42,7 +42,8 @@ def render_incident(incident_id: str, *, session) -> str:
     lines.append("pages:" if deliveries else "pages: none yet")
     for page in deliveries:
         outcome = "delivered" if page.ok else f"FAILED ({page.error})"
-        why = {"failover": ", failover", "retry": ", retried", "deputy": f", deputy for {page.deputy_for}"}.get(page.cause or "", "")
+        why = {"failover": ", failover", "retry": ", retried", "deputy": f", deputy for {page.deputy_for}",
+               "stand_down": ", told it resolved by itself"}.get(page.cause or "", "")
         lines.append(f"  step {page.step}  {_local(page.at)}  {page.person_id} via {page.channel}: "
                      f"{outcome} (attempt {page.attempts}{why})")
     return "\n".join(lines)

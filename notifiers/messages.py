@@ -76,7 +76,9 @@ LEADS: dict[str, tuple[str, str]] = {
     "escalated": ("[升级]", "[Escalated]"), "dept_escalated": ("[升级]", "[Escalated]"),
     "reassigned": ("[改派]", "[Reassigned]"), "unsilenced": ("[静默结束]", "[Silence over]"),
     "raised": ("[升级为报警]", "[Raised]"), "joint_clock_breached": ("[联合处置超时]", "[Joint response late]"),
+    "stood_down": ("[已恢复]", "[Resolved by itself]"),
 }
+STAND_DOWN = ("已自行恢复，无需再处置", "Resolved by itself: no need to act any more")
 DEPARTMENTS = {"fire": "消防", "power": "供电", "property": "物业", "police": "公安", "health": "卫健",
                "civil_affairs": "民政", "gas": "燃气", "water": "供水"}
 LEADER_TODO = ("联合处置超时，请督办", "The joint response is late: please take charge")
@@ -241,6 +243,19 @@ def page_body(facts: PageFacts, language: Language = "zh", tz: ZoneInfo = ZoneIn
               f"{words['incident']}{colon}{facts.incident_id}",
               words["deadline"].format(t=f"{deadline:%H:%M:%S}{zone}")]
     return "\n".join(lines)
+
+
+def stand_down_body(facts: PageFacts, language: Language = "zh") -> str:
+    """A short page for those already paged when the incident resolved by itself (activity
+    resumed, the gateway is back): why, in the words of the clearing alarm, and the incident id.
+    ``facts.detail`` is the ``resolved`` step's ``resolved by itself: …``."""
+    words = LABELS[language]
+    colon = "：" if language == "zh" else ": "
+    why, withheld = without_health(facts.detail.removeprefix("resolved by itself: "))  # health first, as above
+    why = mask_text(why, facts.residents)
+    return "\n".join([STAND_DOWN[LANGUAGES.index(language)],
+                      f"{words['why']}{colon}{shorten_explanation(why)}" + (words["health"] if withheld else ""),
+                      f"{words['incident']}{colon}{facts.incident_id}"])
 
 
 def with_accept_link(body: str, url: str, language: Language = "zh") -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import AbstractSet, Optional, Sequence
+from typing import AbstractSet, Callable, Iterable, Optional, Sequence
 
 from gridalert.streams.records import DispatchOrder, PersonPage
 
@@ -165,3 +165,20 @@ def stop(state: Optional[PersonPage], reason: str) -> Optional[PersonPage]:
     if state is None or state.stopped is not None:
         return state
     return state.derive(stopped=reason, due=None)
+
+
+def stand_down_targets(paged: Iterable[tuple[str, str]], channels_of: Callable[[str], Sequence[str]],
+                       was_sent: Callable[[str, str, int], bool]) -> list[tuple[str, int]]:
+    """Whom to tell that an incident resolved by itself (已恢复), and on which channel.
+
+    ``paged`` is the (order id, person id) of every page planned for the incident, deputies
+    included; ``was_sent(order id, person id, channel index)`` says a page got through there.
+    Each person who got a page is told once, on the first channel that reached them; people whose
+    pages never got through were not disturbed and are not now.
+    """
+    told: dict[str, int] = {}
+    for order_id, person_id in paged:
+        reached = [i for i in range(len(channels_of(person_id))) if was_sent(order_id, person_id, i)]
+        if reached and (person_id not in told or reached[0] < told[person_id]):
+            told[person_id] = reached[0]
+    return sorted(told.items())

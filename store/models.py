@@ -157,7 +157,7 @@ class DeliveryEntry(Base):
     error: Mapped[Optional[str]] = mapped_column(Text)
     at: Mapped[datetime]
     sent_key: Mapped[Optional[str]]  # "<incident_id>:<step>:<person_id>:<channel>", the sent-log key
-    cause: Mapped[Optional[str]]  # rule, failover, deputy, reply
+    cause: Mapped[Optional[str]]  # rule, failover, deputy, retry, reply, stand_down
     rule: Mapped[Optional[int]] = mapped_column(Integer)  # the person's rule that sent it
     deputy_for: Mapped[Optional[str]]  # a deputy's page: whom they stand in for
     retryable: Mapped[Optional[bool]]  # a failure: was it worth retrying

@@ -328,7 +328,8 @@ class Delivery(faust.Record, **RECORD_OPTIONS):
     ``attempts`` is this attempt's number on that channel in that firing (1 for the first).
     ``cause``: ``rule`` (a notification rule, or the first channel of a person without rules),
     ``failover`` (the channels before it failed), ``deputy`` (paged for ``deputy_for``), ``retry``
-    (a later round: nobody was reached before), ``reply`` (a citizen reporter told the outcome).
+    (a later round: nobody was reached before), ``reply`` (a citizen reporter told the outcome),
+    ``stand_down`` (someone paged told the incident resolved by itself).
     ``channel`` is the channel's name (scheme and position), never the URL with its secrets.
     """
 

@@ -84,6 +84,10 @@ def test_a_residents_silence_crossing_the_window_during_a_restart_opens_exactly_
     send(pipeline, reading("activity.reading", lon=lon, lat=lat, device=f"hub-{resident}", resident=resident,
                            water_m3=0.03, interval_s=1800), key=keyed(grid))
     assert "activity resumed: water 0.030 m³" in resolution(sessions, opened[0].id, "the resident's activity")
+    told = wait_until(lambda: [p for p in pipeline.receiver.pages_for(head)
+                               if p["title"].startswith("[已恢复]") and resident in p["title"]],
+                      timeout_s=60, what="the grid head told the incident resolved by itself")
+    assert "已自行恢复" in told[0]["message"] and "activity resumed: water 0.030 m³" in told[0]["message"]
 
 
 def test_a_silent_gateway_pages_once_and_takes_in_its_residents_silence(pipeline, district, sessions):

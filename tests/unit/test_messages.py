@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from gridalert.incidents.dispatch import make_order, residents_of
+from gridalert.incidents.dispatch import make_order, residents_of, stand_down_text
 from gridalert.incidents.routing import Responsibility
 from gridalert.notifiers.messages import (EXPLANATION_MAX, TITLE_MAX, PageFacts, page_body, page_title,
                                           shorten_explanation, what, with_accept_link)
@@ -277,3 +277,33 @@ def test_an_order_masks_the_residents_it_is_given():
     step = steps[1]
     named = step.__class__(**{**step.asdict(), "explanation": "王建春家无用水; " + step.explanation})
     assert "王*春家无用水" in make_order(named, Responsibility(ROSTER), POLICIES, residents=("王建春",)).body
+
+
+# --- stand-down: the incident resolved by itself --------------------------------------------
+
+def self_resolved():
+    incidents = book()
+    state, _ = incidents.on_alarm(None, alarm(), T0)
+    cleared = alarm("e-2").derive(clears=True, explanation="temperature 31.0 °C back below 45.0 °C (rule heat.alarm)")
+    _, (resolved,) = incidents.on_alarm(state, cleared, T0 + timedelta(seconds=90))
+    return resolved
+
+
+@pytest.mark.parametrize("language, title, first_line", [
+    ("zh", "[已恢复] 异常热源报警 63.5 °C — 金融城第1网格·金融城社区", "已自行恢复，无需再处置"),
+    ("en", "[Resolved by itself] Abnormal heat alarm 63.5 °C — 金融城第1网格, 金融城社区",
+     "Resolved by itself: no need to act any more"),
+])
+def test_those_paged_are_told_in_a_short_page_when_the_incident_resolved_by_itself(language, title, first_line):
+    resolved = self_resolved()
+    assert resolved.kind == "resolved"
+    told_title, body = stand_down_text(resolved, POLICIES.model_copy(update={"language": language}))
+    assert told_title == title
+    lines = body.splitlines()
+    assert lines[0] == first_line
+    assert lines[1].endswith("temperature 31.0 °C back below 45.0 °C (rule heat.alarm)")
+    assert lines[2].endswith(resolved.incident_id) and len(lines) == 3  # no accept link, no deadline
+
+
+def test_an_incident_resolved_by_a_person_sends_no_stand_down():
+    assert stand_down_text(self_resolved().derive(actor="gh-1"), POLICIES) is None

@@ -14,7 +14,7 @@ from gridalert.config import ConfigErrors, SAMPLE_CONFIG_DIR
 from gridalert.config.loader import load_config
 from gridalert.notifiers import SendResult, deliver
 from gridalert.notifiers.schedule import (IMMEDIATE, Firing, Rule, advance, attempt_id, begin, deputy_needed,
-                                          failover, fire, retry_channels, sent_key, stop, stops)
+                                          failover, fire, retry_channels, sent_key, stand_down_targets, stop, stops)
 from gridalert.streams.records import DispatchOrder, Place
 
 # WeCom at once, SMS after 2 minutes, the deputy after 5 (the example of docs/paging.md)
@@ -252,3 +252,17 @@ def test_a_person_cannot_be_their_own_deputy(config_dir):
     edit_first_person(config_dir, deputy=person)
     with pytest.raises(ConfigErrors, match="cannot be their own deputy"):
         load_config(config_dir)
+
+
+CHANNELS = {"gh-1": ["mailto://a", "tgram://b"], "dep-1": ["mailto://c"], "vh-1": ["mailto://d"]}
+
+
+@pytest.mark.parametrize("paged, sent, told", [
+    ([("INC-1:2", "gh-1")], {("INC-1:2", "gh-1", 1)}, [("gh-1", 1)]),                 # on the channel that reached
+    ([("INC-1:2", "gh-1"), ("INC-1:5", "gh-1")], {("INC-1:2", "gh-1", 1), ("INC-1:5", "gh-1", 0)},
+     [("gh-1", 0)]),                                                                       # once, however often paged
+    ([("INC-1:2", "gh-1"), ("INC-1:2", "dep-1")], {("INC-1:2", "dep-1", 0)}, [("dep-1", 0)]),  # a deputy who stood in
+    ([("INC-1:2", "vh-1")], set(), []),                                                    # never reached: left alone
+])
+def test_a_stand_down_goes_once_to_each_person_a_page_reached(paged, sent, told):
+    assert stand_down_targets(paged, CHANNELS.__getitem__, lambda o, p, i: (o, p, i) in sent) == told
