@@ -37,7 +37,7 @@
       means: "平均接单 / 处置用时（分钟）", mtta: "平均接单 MTTA", mttr: "平均处置 MTTR",
       dept_chart: "部门联合处置", dept_times: "部门用时（分钟）", dept_p90: "派单→接单 90%",
       dept_table: "各部门关键指标", department: "部门", orders: "派单数", mtta_s: "平均接单（分钟）",
-      mttr_s: "平均处置（分钟）",
+      mttr_s: "平均处置（分钟）", p90_s: "派单→接单 90%（分钟）",
       severity: "级别", status: "状态", tier: "层级", place: "位置", opened: "发生", by: "执行人",
       ok: "成功", failed: "失败", read_only: "只读", loading: "加载中…", error: "出错",
       tiers: { unit: "联户", grid: "网格", village: "村/社区", township: "乡镇/街道", district: "区指挥中心" },
@@ -69,6 +69,7 @@
       dept_chart: "Joint dispatch by department", dept_times: "Department times (minutes)",
       dept_p90: "dispatch → accept, 90th pct", dept_table: "Key figures per department", department: "department",
       orders: "orders", mtta_s: "MTTA (minutes)", mttr_s: "MTTR (minutes)",
+      p90_s: "dispatch → accept, 90th pct (minutes)",
       none_yet: "none", severity: "severity", status: "status", tier: "tier", place: "place", opened: "opened",
       by: "by", ok: "ok", failed: "failed", read_only: "read only", loading: "loading…", error: "error",
       tiers: { unit: "Household unit", grid: "Grid", village: "Village / community", township: "Township / street",
@@ -698,10 +699,11 @@
     const cell = (value) => (value === null || value === undefined ? "–" : String(value));
     $("dept-table").replaceChildren(departments.length ? el("table", {},
       el("thead", {}, el("tr", {}, [t("department"), t("orders"), ...RATES.map((k) => word("rates_names", k)),
-        t("mtta_s"), t("mttr_s")].map((h) => el("th", {}, h)))),
+        t("mtta_s"), t("mttr_s"), t("p90_s")].map((h) => el("th", {}, h)))),
       el("tbody", {}, departments.map((r) => el("tr", { dataset: { department: r.name } },
         [r.name, r.orders, ...RATES.map((k) => (r[k] === null ? null : `${percent(r[k])}%`)),
-          minutes(r.mtta_s), minutes(r.mttr_s)].map((v) => el("td", {}, cell(v)))))))
+          minutes(r.mtta_s), minutes(r.mttr_s), minutes(r["p90 dispatch → accept (s)"])]
+          .map((v) => el("td", {}, cell(v)))))))
       : el("p", { class: "note" }, t("none_yet")));
     $("kpis").dataset.state = "drawn";
   }
