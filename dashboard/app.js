@@ -27,14 +27,17 @@
       title: "值班台", signin: "登录", signout: "退出", token_label: "令牌（gridalert token create 生成）",
       token_bad: "令牌无效或已吊销", map: "网格地图", queue: "待处置事件", kpis: "关键指标",
       day: "按日", month: "按月", no_rows: "该时段无事件", lang: "English", empty: "暂无待处置事件", live: "实时", offline: "连接中断，重连中…",
-      connecting: "连接中…", accept_by: "接单时限", overdue: "已超时", since: "已过", open: "未结事件",
+      connecting: "连接中…", accept_by: "接单时限", dispose_by: "处置时限", overdue: "已超时", since: "已过",
+      open: "未结事件", days: "天", deadlines: "时限",
       unassigned: "未落网格", timeline: "处置经过", departments: "联合处置部门", deliveries: "通知记录",
       follow_up: "待核实 / 办结 / 评价", to_verify: "待核实", to_close: "待办结", to_rate: "待评价",
       follow_up_empty: "暂无", updated: "更新于",
       actions: "操作", outcome: "结果", reason: "原因", sending: "发送中…", no_kpis: "本账号无权查看关键指标",
       rates: "考核指标（%）", p90: "各环节 90% 用时（分钟）", district_row: "全区", none_yet: "无",
       means: "平均接单 / 处置用时（分钟）", mtta: "平均接单 MTTA", mttr: "平均处置 MTTR",
-      dept_chart: "部门联合处置", dept_response: "响应率（%）", dept_p90: "派单→接单 90%（分钟）",
+      dept_chart: "部门联合处置", dept_times: "部门用时（分钟）", dept_p90: "派单→接单 90%",
+      dept_table: "各部门关键指标", department: "部门", orders: "派单数", mtta_s: "平均接单（分钟）",
+      mttr_s: "平均处置（分钟）", p90_s: "派单→接单 90%（分钟）",
       severity: "级别", status: "状态", tier: "层级", place: "位置", opened: "发生", by: "执行人",
       ok: "成功", failed: "失败", read_only: "只读", loading: "加载中…", error: "出错",
       tiers: { unit: "联户", grid: "网格", village: "村/社区", township: "乡镇/街道", district: "区指挥中心" },
@@ -55,6 +58,7 @@
       token_bad: "This token is unknown or revoked", map: "Grid map", queue: "Open incidents", kpis: "Key figures",
       day: "Day", month: "Month", no_rows: "no incidents in this period", lang: "中文", empty: "No open incidents", live: "live",
       offline: "connection lost, reconnecting…", connecting: "connecting…", accept_by: "accept by",
+      dispose_by: "resolve by", days: "d", deadlines: "Deadlines",
       overdue: "overdue", since: "since", open: "open incidents", unassigned: "in no grid", timeline: "Timeline",
       departments: "Joint-dispatch departments", deliveries: "Pages sent", actions: "Actions", outcome: "Outcome",
       follow_up: "To verify, close or rate", to_verify: "To verify", to_close: "To close", to_rate: "To rate",
@@ -62,8 +66,10 @@
       reason: "reason", sending: "sending…", no_kpis: "This token may not see the key figures",
       rates: "Rates (%)", p90: "90th-percentile time per stage (minutes)", district_row: "District",
       means: "Mean time to accept / resolve (minutes)", mtta: "MTTA", mttr: "MTTR",
-      dept_chart: "Joint dispatch by department", dept_response: "response (%)",
-      dept_p90: "dispatch → accept, 90th pct (minutes)",
+      dept_chart: "Joint dispatch by department", dept_times: "Department times (minutes)",
+      dept_p90: "dispatch → accept, 90th pct", dept_table: "Key figures per department", department: "department",
+      orders: "orders", mtta_s: "MTTA (minutes)", mttr_s: "MTTR (minutes)",
+      p90_s: "dispatch → accept, 90th pct (minutes)",
       none_yet: "none", severity: "severity", status: "status", tier: "tier", place: "place", opened: "opened",
       by: "by", ok: "ok", failed: "failed", read_only: "read only", loading: "loading…", error: "error",
       tiers: { unit: "Household unit", grid: "Grid", village: "Village / community", township: "Township / street",
@@ -115,9 +121,17 @@
 
   function clock(seconds) {
     const s = Math.max(0, Math.floor(seconds));
-    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     const two = (n) => String(n).padStart(2, "0");
+    if (d) return `${d}${t("days")} ${two(h)}:${two(m)}:${two(r)}`;  // the disposal limit is days away
     return h ? `${h}:${two(m)}:${two(r)}` : `${two(m)}:${two(r)}`;
+  }
+
+  // a countdown to `iso` (an API deadline) under `label`, or how long it is overdue, in red
+  function until(iso, label) {
+    const left = (new Date(iso).getTime() - Date.now()) / 1000;
+    return left >= 0 ? { text: `${t(label)} ${clock(left)}`, late: false }
+      : { text: `${t("overdue")} ${clock(-left)}`, late: true };
   }
 
   function localTime(iso) {
@@ -214,15 +228,12 @@
     renderFollowUp();
   }
 
+  // the nearest deadline that is someone's to meet: accept while dispatched, then resolve on time
+  // (the on-time rate's limit); an incident with neither shows how long it has been open
   function countdown(incident) {
-    const now = Date.now();
-    if (incident.accept_by) {
-      const left = (new Date(incident.accept_by).getTime() - now) / 1000;
-      return left >= 0
-        ? { text: `${t("accept_by")} ${clock(left)}`, late: false, kind: "deadline" }
-        : { text: `${t("overdue")} ${clock(-left)}`, late: true, kind: "deadline" };
-    }
-    return { text: `${t("since")} ${clock((now - new Date(incident.opened_at).getTime()) / 1000)}`,
+    if (incident.accept_by) return { ...until(incident.accept_by, "accept_by"), kind: "deadline" };
+    if (incident.dispose_by) return { ...until(incident.dispose_by, "dispose_by"), kind: "dispose" };
+    return { text: `${t("since")} ${clock((Date.now() - new Date(incident.opened_at).getTime()) / 1000)}`,
       late: false, kind: "since" };
   }
 
@@ -294,6 +305,11 @@
   }
 
   function tick() {
+    for (const node of document.querySelectorAll("[data-due]")) {
+      const due = until(node.dataset.due, node.dataset.label);
+      node.textContent = due.text;
+      node.classList.toggle("late", due.late);
+    }
     for (const node of document.querySelectorAll("[data-clock]")) {
       const incident = state.incidents.get(node.dataset.incidentId);
       if (!incident) continue;
@@ -411,6 +427,7 @@
         el("span", { class: `status st-${incident.status}` }, word("statuses", incident.status)),
         incident.assignee ? ` · ${incident.assignee}` : "", ` · ${incident.id}`),
       incident.explanation ? el("p", { class: "small explanation" }, incident.explanation) : null,
+      deadlines(incident),
       el("h3", {}, t("actions")), actions(incident, outcome), outcome,
       el("h3", {}, t("timeline")),
       rows(incident.timeline, [
@@ -419,12 +436,29 @@
       incident.departments.length ? el("h3", {}, t("departments")) : null,
       incident.departments.length ? rows(incident.departments, [
         (d) => d.department, (d) => word("tiers", d.tier), (d) => word("statuses", d.status),
-        (d) => d.accepted_by || ""]) : null,
+        (d) => d.accepted_by || "",
+        (d) => (d.accept_by ? due(d.accept_by, "accept_by", { department: d.department }) : "")]) : null,
       el("h3", {}, t("deliveries")),
       incident.deliveries.length ? rows(incident.deliveries, [
         (d) => localTime(d.at), (d) => d.person_id, (d) => d.channel,
         (d) => el("span", { class: d.ok ? "ok" : "refused" }, d.ok ? t("ok") : `${t("failed")}: ${d.error || ""}`)])
         : el("p", { class: "note" }, t("none_yet"))));
+  }
+
+  // a live countdown (tick() redraws it each second from data-due)
+  function due(iso, label, dataset = {}) {
+    const now = until(iso, label);
+    return el("span", { class: `clock${now.late ? " late" : ""}`, dataset: { ...dataset, due: iso, label } },
+      now.text);
+  }
+
+  function deadlines(incident) {
+    const clocks = [["accept_by", incident.accept_by], ["dispose_by", incident.dispose_by]]
+      .filter(([, iso]) => iso)
+      .map(([label, iso]) => el("span", { class: "deadline" }, due(iso, label, { deadline: label }),
+        ` (${localTime(iso)})`));
+    if (!clocks.length) return null;  // each department's own clock is in its row below
+    return el("p", { class: "deadlines small" }, `${t("deadlines")}: `, clocks);
   }
 
   function actions(incident, outcome) {
@@ -559,7 +593,8 @@
     if (known && known.seq >= incident.seq) return;
     // the stream's rows carry no deadline: keep the old one only while nothing changed it
     const keep = known && known.status === incident.status && known.tier === incident.tier;
-    state.incidents.set(incident.id, { ...incident, accept_by: keep ? known.accept_by : null });
+    state.incidents.set(incident.id, { ...incident, accept_by: keep ? known.accept_by : null,
+      dispose_by: known && isOpen(incident) ? known.dispose_by : null });
     renderQueue();
     if (state.selected === incident.id) showDetail(incident.id);
     scheduleRefresh();
@@ -644,18 +679,32 @@
       series: [["mtta_s", "mtta"], ["mttr_s", "mttr"]].map(([key, label]) => ({
         name: t(label), type: "bar", data: areas.map((r) => minutes(r[key])) })),
     }, true);
+    // per joint-dispatch department: over the incidents dispatched to it (docs/kpis.md)
     const departments = body.rows.filter((r) => r.scope === "department");
+    const percent = (value) => (value === null || value === undefined ? null : Math.round(1000 * value) / 10);
+    const byDepartment = { ...common.xAxis, data: departments.map((r) => r.name) };
     chart("chart-departments").setOption({
-      ...common, title: { text: t("dept_chart"), textStyle: { fontSize: 14 } },
-      xAxis: { type: "category", data: departments.map((r) => r.name) },
-      yAxis: [{ type: "value", min: 0, max: 100 }, { type: "value" }],
-      series: [
-        { name: t("dept_response"), type: "bar",
-          data: departments.map((r) => (r.response_rate === null ? null : Math.round(1000 * r.response_rate) / 10)) },
-        { name: t("dept_p90"), type: "bar", yAxisIndex: 1,
-          data: departments.map((r) => minutes(r["p90 dispatch → accept (s)"])) },
-      ],
+      ...common, title: { text: t("dept_chart"), textStyle: { fontSize: 14 } }, xAxis: byDepartment,
+      yAxis: { type: "value", min: 0, max: 100 },
+      series: RATES.map((key) => ({
+        name: word("rates_names", key), type: "bar", data: departments.map((r) => percent(r[key])) })),
     }, true);
+    const DEPT_TIMES = [["mtta_s", t("mtta")], ["mttr_s", t("mttr")], ["p90 dispatch → accept (s)", t("dept_p90")]];
+    chart("chart-dept-times").setOption({
+      ...common, title: { text: t("dept_times"), textStyle: { fontSize: 14 } }, xAxis: byDepartment,
+      yAxis: { type: "log", logBase: 10 },  // minutes to accept and days to resolve, on one axis
+      series: DEPT_TIMES.map(([key, label]) => ({
+        name: label, type: "bar", data: departments.map((r) => minutes(r[key]) || null) })),
+    }, true);
+    const cell = (value) => (value === null || value === undefined ? "–" : String(value));
+    $("dept-table").replaceChildren(departments.length ? el("table", {},
+      el("thead", {}, el("tr", {}, [t("department"), t("orders"), ...RATES.map((k) => word("rates_names", k)),
+        t("mtta_s"), t("mttr_s"), t("p90_s")].map((h) => el("th", {}, h)))),
+      el("tbody", {}, departments.map((r) => el("tr", { dataset: { department: r.name } },
+        [r.name, r.orders, ...RATES.map((k) => (r[k] === null ? null : `${percent(r[k])}%`)),
+          minutes(r.mtta_s), minutes(r.mttr_s), minutes(r["p90 dispatch → accept (s)"])]
+          .map((v) => el("td", {}, cell(v)))))))
+      : el("p", { class: "note" }, t("none_yet")));
     $("kpis").dataset.state = "drawn";
   }
 

@@ -33,7 +33,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gridalert.config import Settings
-from gridalert.deadlines import accept_deadlines
+from gridalert.deadlines import (RESOLVED, SILENCED, accept_by, accept_deadlines, department_accept_by, disposal_limits,
+                                 dispose_by, dispose_deadlines)
+from gridalert.incidents.dispatch import LEAD_KINDS
 from gridalert.incidents.access import Scope, can_see, intake_refusal, scope_of
 from gridalert.store import (find_incident, get_timeline, list_deliveries, list_departments, open_incidents_by_grid,
                              search_incidents)
@@ -131,6 +133,10 @@ def incident_json(row) -> dict:
             "close_reason": row.close_reason, "rating": row.rating}
 
 
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    return None if moment is None else moment.isoformat()
+
+
 def _time(text: Optional[str], name: str) -> Optional[datetime]:
     if text is None:
         return None
@@ -161,10 +167,12 @@ async def incidents(request: web.Request) -> web.Response:
     rows = await blocking(api.read, search_incidents, since=_time(query.get("since"), "since"),
                           until=_time(query.get("until"), "until"), limit=limit, **filters)
     found = [incident_json(r) for r in rows]
-    deadlines = await blocking(api.read, accept_deadlines, [(i["id"], i["status"]) for i in found],
-                               api.district.policies)
-    for item in found:  # when the tier paged last must accept (gridalert.deadlines); None if nobody must
-        item["accept_by"] = deadlines[item["id"]].isoformat() if item["id"] in deadlines else None
+    accepts = await blocking(api.read, accept_deadlines, [(i["id"], i["status"]) for i in found],
+                             api.district.policies)
+    disposals = await blocking(api.read, dispose_deadlines, rows, api.district.policies)
+    for item in found:  # gridalert.deadlines: when the tier paged last must accept, when to resolve by
+        item["accept_by"] = _iso(accepts.get(item["id"]))
+        item["dispose_by"] = _iso(disposals.get(item["id"]))
     return reply({"incidents": found, "scope": scope.describe()})
 
 
@@ -183,17 +191,24 @@ def seen_by(scope: Scope, row, *, session):
     return row, departments
 
 
-def _detail(incident_id: str, scope: Scope, *, session) -> Optional[dict]:
+def _detail(incident_id: str, scope: Scope, policies, *, session) -> Optional[dict]:
     found = _visible(incident_id, scope, session=session)
     if found is None:
         return None
     row, departments = found
+    timeline = get_timeline(incident_id, session=session)
+    lead = next((s for s in reversed(timeline) if s.kind in (*LEAD_KINDS, SILENCED)), None)
+    department_due = department_accept_by(row.status, timeline, departments, policies)
     return {**incident_json(row),
+            "accept_by": _iso(accept_by(row.status, lead, policies)),
+            "dispose_by": _iso(dispose_by(row.status, row.opened_at, row.klass, policies,
+                                          resolved_once=any(s.kind == RESOLVED for s in timeline))),
             "timeline": [{"seq": s.seq, "kind": s.kind, "status": s.status, "tier": s.tier, "at": s.at.isoformat(),
                           "actor": s.actor, "detail": s.detail, "department": s.department, "late_s": s.late_s}
-                         for s in get_timeline(incident_id, session=session)],
+                         for s in timeline],
             "departments": [{"department": d.department, "tier": d.tier, "status": d.status,
-                             "accepted_by": d.accepted_by} for d in departments],
+                             "accepted_by": d.accepted_by, "accept_by": _iso(department_due.get(d.department))}
+                            for d in departments],
             "deliveries": [{"step": d.step, "person_id": d.person_id, "channel": d.channel, "ok": d.ok,
                             "attempts": d.attempts, "at": d.at.isoformat(), "error": d.error}
                            for d in list_deliveries(incident_id, session=session)]}
@@ -201,7 +216,8 @@ def _detail(incident_id: str, scope: Scope, *, session) -> Optional[dict]:
 
 async def incident(request: web.Request) -> web.Response:
     incident_id = request.match_info["incident_id"]
-    found = await blocking(request.app[API].read, _detail, incident_id, request[SCOPE])
+    api = request.app[API]
+    found = await blocking(api.read, _detail, incident_id, request[SCOPE], api.district.policies)
     if found is None:
         return problem(404, f"no incident {incident_id} in your area")
     return reply(found)
@@ -351,8 +367,7 @@ async def kpis(request: web.Request) -> web.Response:
         period = period_of(kind, when, tz, local_today)
     except ValueError as exc:
         return problem(400, str(exc))
-    limits = {k.value: v for k, v in api.district.policies.disposal_s.items()}
-    rows = await blocking(api.read, rows_for, period, limits)
+    rows = await blocking(api.read, rows_for, period, disposal_limits(api.district.policies))
     if scope.kind == "township":
         rows = [r for r in rows if r["scope"] == "township" and r["name"] == scope.name]
     return reply({"period": period.label, "since": period.since.isoformat(), "until": period.until.isoformat(),

@@ -395,6 +395,7 @@ def report(period: str = typer.Option("day", "--period", help="day or month"),
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from gridalert.deadlines import disposal_limits
     from gridalert.report import period_of, write_report
     from gridalert.store import DatabaseUnavailable, make_engine, make_sessionmaker
 
@@ -409,7 +410,7 @@ def report(period: str = typer.Option("day", "--period", help="day or month"),
         with make_sessionmaker(make_engine(settings.effective_database_url))() as session:
             csv_path, png_path, rows = write_report(
                 session, district=district.grids.district, period=chosen, out_dir=out,
-                limits_s={k.value: v for k, v in district.policies.disposal_s.items()})
+                limits_s=disposal_limits(district.policies))
     except DatabaseUnavailable as exc:
         raise unavailable(exc) from None
     whole = next((r for r in rows if r["scope"] == "district"), None)

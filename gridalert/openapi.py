@@ -21,7 +21,9 @@ _INCIDENT = {
         "assignee": {"type": ["string", "null"]}, "alarm_count": {"type": "integer"},
         "close_reason": {"type": ["string", "null"]}, "rating": {"type": ["integer", "null"]},
         "accept_by": {"type": ["string", "null"], "format": "date-time",
-                      "description": "GET /incidents only: when the tier paged last must accept (dispatched only)"},
+                      "description": "when the tier paged last must accept (dispatched only)"},
+        "dispose_by": {"type": ["string", "null"], "format": "date-time",
+                       "description": "when it must be resolved to count as on time (never resolved yet only)"},
     },
 }
 
@@ -76,7 +78,8 @@ DESCRIPTION = {
                     "$ref": "#/components/schemas/Incident"}}, "scope": {"type": "string"}}}}}},
                           "400": _ERROR, "401": _ERROR}}},
         "/api/incidents/{incident_id}": {"get": {
-            "summary": "one incident with its timeline, departments and deliveries",
+            "summary": "one incident with its timeline, departments (each with its accept_by while it has not "
+                       "accepted) and deliveries",
             "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": {"description": "the incident"}, "401": _ERROR,
                           "404": {"description": "no such incident in the caller's area"}}}},
@@ -120,8 +123,8 @@ DESCRIPTION = {
             "summary": "server-sent events: the caller's open incidents, then every incident of its area "
                        "each time it takes a step",
             "responses": {"200": {"description": "`event: incident`, `id: <incident>:<seq>`, `data:` the "
-                                                 "incident as in GET /api/incidents (without accept_by); a "
-                                                 "comment line every 15 s while quiet",
+                                                 "incident as in GET /api/incidents (without accept_by and "
+                                                 "dispose_by); a comment line every 15 s while quiet",
                                   "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                           "401": _ERROR}}},
         "/open311/v2/services.json": {"get": {

@@ -64,7 +64,7 @@ def rows_for(period: Period, limits_s, *, session) -> list[dict]:
     rows += [{"scope": "township", "name": name, **found.row()}
              for name, found in figures(cases, limits_s, group=lambda case: case.township).items()]
     rows += [{"scope": "department", "name": name, **found}
-             for name, found in department_figures(cases).items()]
+             for name, found in department_figures(cases, limits_s).items()]
     return rows
 
 

@@ -13,13 +13,18 @@ Definitions (every rate says what it divides by, so a centre can check it by han
   of the alarm ÷ incidents resolved;
 - satisfaction rate: ratings of 4 or 5 ÷ ratings;
 - MTTA, MTTR: mean time from the alarm to the first acceptance, to the first resolution.
+
+Per joint-dispatch department (联合处置部门) the same figures count the incidents dispatched to
+that department (its orders): its own acceptance gives the response rate, MTTA and the p90
+dispatch → accept; completion, on time, satisfaction and MTTR are those of the incidents, as
+the department shares them with whoever resolved them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Mapping, Optional
 
 STAGES = ("alarm → dispatch", "dispatch → accept", "accept → on scene", "on scene → resolved")
@@ -78,6 +83,18 @@ def ratio(part: int, whole: int) -> Optional[float]:
     return part / whole if whole else None
 
 
+def mean(values: list[float]) -> Optional[float]:
+    return sum(values) / len(values) if values else None
+
+
+def disposal_due(opened_at: datetime, limit_s: Optional[float]) -> Optional[datetime]:
+    """The moment by which an incident must be resolved to count as on time (按期处置); None: no limit.
+
+    The on-time rate and the dashboard's disposal countdown (``gridalert.deadlines``) both use it.
+    """
+    return None if limit_s is None else opened_at + timedelta(seconds=limit_s)
+
+
 @dataclass
 class Figures:
     incidents: int = 0
@@ -101,10 +118,10 @@ class Figures:
         if accepted:
             self.to_accept.append((accepted - case.opened_at).total_seconds())
         if resolved:
-            took = (resolved - case.opened_at).total_seconds()
+            due = disposal_due(case.opened_at, limit_s)
             self.resolved += 1
-            self.resolved_on_time += limit_s is None or took <= limit_s
-            self.to_resolve.append(took)
+            self.resolved_on_time += due is None or resolved <= due
+            self.to_resolve.append((resolved - case.opened_at).total_seconds())
         if case.rating is not None:
             self.rated += 1
             self.satisfied += case.rating >= SATISFIED_FROM
@@ -113,7 +130,6 @@ class Figures:
 
     def row(self) -> dict[str, Optional[float]]:
         """The figures as one table row (rates 0–1, times in seconds; None: nothing to measure)."""
-        mean = lambda xs: sum(xs) / len(xs) if xs else None  # noqa: E731
         return {
             "incidents": self.incidents,
             "response_rate": ratio(self.accepted, self.dispatched),
@@ -135,17 +151,26 @@ def figures(cases: Iterable[Case], limits_s: Mapping[str, float],
     return dict(sorted(found.items()))
 
 
-def department_figures(cases: Iterable[Case]) -> dict[str, dict[str, Optional[float]]]:
-    """Joint dispatch per department: orders, acceptances, and dispatch → accept times."""
-    orders: dict[str, list[Optional[float]]] = {}
+def department_figures(cases: Iterable[Case], limits_s: Mapping[str, float]) -> dict[str, dict[str, Optional[float]]]:
+    """The figures per joint-dispatch department, over the incidents dispatched to it (its orders)."""
+    shared: dict[str, Figures] = {}
+    to_accept: dict[str, list[Optional[float]]] = {}  # dispatch → the department's acceptance, None: never
+    alarm_to_accept: dict[str, list[float]] = {}
     for case in cases:
         for department in sorted({s.department for s in case.steps if s.kind == "dept_dispatched"}):
+            shared.setdefault(department, Figures()).add(case, limits_s.get(case.klass))
             sent = case.first("dept_dispatched", department=department)
             accepted = case.first("dept_accepted", department=department)
-            orders.setdefault(department, []).append((accepted - sent).total_seconds() if accepted else None)
+            to_accept.setdefault(department, []).append((accepted - sent).total_seconds() if accepted else None)
+            if accepted:
+                alarm_to_accept.setdefault(department, []).append((accepted - case.opened_at).total_seconds())
     rows = {}
-    for department, times in sorted(orders.items()):
-        answered = [t for t in times if t is not None]
-        rows[department] = {"orders": len(times), "response_rate": ratio(len(answered), len(times)),
-                            "p90 dispatch → accept (s)": percentile(answered, 0.9)}
+    for department, found in sorted(shared.items()):
+        answered = [t for t in to_accept[department] if t is not None]
+        row = found.row()
+        rows[department] = {
+            "orders": found.incidents, "response_rate": ratio(len(answered), found.incidents),
+            **{key: row[key] for key in ("completion_rate", "on_time_rate", "satisfaction_rate")},
+            "mtta_s": mean(alarm_to_accept.get(department, [])), "mttr_s": row["mttr_s"],
+            "p90 dispatch → accept (s)": percentile(answered, 0.9)}
     return rows

@@ -93,7 +93,7 @@ def test_the_duty_officer_sees_the_grids_the_new_incident_in_its_tier_and_the_ke
 
     kpis = re.search(r'<section\b[^>]*id="kpis"[^>]*>(.*?)</section>', dom, re.S).group(0)
     assert 'data-state="drawn"' in kpis
-    for chart in ("chart-rates", "chart-p90", "chart-means", "chart-departments"):
+    for chart in ("chart-rates", "chart-p90", "chart-means", "chart-departments", "chart-dept-times"):
         assert re.search(rf'id="{chart}".*?<svg', kpis, re.S), chart
     assert token not in dom  # the token left the address bar
 
@@ -103,6 +103,9 @@ def test_the_duty_officer_sees_the_grids_the_new_incident_in_its_tier_and_the_ke
             "reopen"} <= \
         set(re.findall(r'data-action="(\w+)"', detail))
     assert "已派单" in detail and "处置经过" in detail  # its timeline, in Chinese
+    # both its deadlines count down: accept (dispatched), and resolve within the on-time limit
+    assert re.search(r'data-deadline="accept_by"[^>]*>接单时限 \d\d:\d\d<', detail), detail
+    assert re.search(r'data-deadline="dispose_by"[^>]*>处置时限 (\d+天 )?\d+:\d\d:\d\d<', detail), detail
 
 
 def test_the_web_app_serves_the_page_libraries_from_npm_and_nothing_else_of_node_modules(web):

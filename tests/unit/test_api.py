@@ -376,6 +376,35 @@ def test_a_dispatched_incident_lists_when_its_tier_must_accept_and_an_accepted_o
     assert rows[found["report"]]["accept_by"] is None
 
 
+def test_an_open_incident_lists_when_it_must_be_resolved_to_count_as_on_time(world, district):
+    app, tokens, found = world.app, world.tokens, world.found
+    rows = {i["id"]: i for i in call(app, "GET", "/api/incidents", tokens["dd-GSH-1"])[1]["incidents"]}
+    for name in ("tower", "farm"):  # accepted, dispatched: the alarm plus the class's disposal limit
+        row = rows[found[name]]
+        limit = district.policies.disposal_s[row["klass"]]
+        assert datetime.fromisoformat(row["dispose_by"]) == \
+            datetime.fromisoformat(row["opened_at"]) + timedelta(seconds=limit)
+    assert rows[found["report"]]["dispose_by"] is None  # closed: on time or not, it is settled
+    tower = call(app, "GET", f"/api/incidents/{found['tower']}", tokens["dd-GSH-1"])[1]
+    assert (tower["accept_by"], tower["dispose_by"]) == (None, rows[found["tower"]]["dispose_by"])
+
+
+def test_the_detail_lists_when_each_department_must_accept(world, district):
+    app, tokens, found = world.app, world.tokens, world.found
+    path = f"/api/incidents/{found['farm']}"
+    farm = call(app, "GET", path, tokens["dd-GSH-1"])[1]
+    paged = {s["department"]: s["at"] for s in farm["timeline"] if s["kind"] == "dept_dispatched"}
+    timeout = timedelta(seconds=district.policies.joint_dispatch.accept_timeout_s)
+    assert {d["department"]: datetime.fromisoformat(d["accept_by"]) for d in farm["departments"]} == \
+        {name: datetime.fromisoformat(at) + timeout for name, at in paged.items()}
+    assert farm["accept_by"] is not None  # the lead tier's clock runs too
+    status, body = call(app, "POST", f"{path}/commands", tokens["fire-GSH-1"],
+                        json={"action": "accept", "department": "fire"})
+    assert status == 200, body
+    fire = next(d for d in call(app, "GET", path, tokens["dd-GSH-1"])[1]["departments"] if d["department"] == "fire")
+    assert fire["status"] == "accepted" and fire["accept_by"] is None
+
+
 def test_the_role_and_area_matrix_for_commands(world):
     app, tokens, found = world.app, world.tokens, world.found
     farm, tower = f"/api/incidents/{found['farm']}/commands", f"/api/incidents/{found['tower']}/commands"

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from gridalert.incidents.kpis import STAGES, Case, Step, department_figures, figures, percentile
+from gridalert.incidents.kpis import STAGES, Case, Step, department_figures, disposal_due, figures, percentile
 from gridalert.store import make_engine, make_sessionmaker, record_incident_events, upgrade
 from tests.support.district import T0, book, command, detect, reading, wooden_village_wiring
 
@@ -64,10 +64,45 @@ def test_nearest_rank_percentile():
     assert percentile([float(x) for x in range(1, 101)], 0.9) == 90.0
 
 
+# D above, plus two more incidents for the fire brigade: one late and rated, one it never accepted
+DEPARTMENT_CASES = [
+    CASES[3],
+    case("E", [("dispatched", 30), ("accepted", 100), ("resolved", 2 * DAY), ("closed", 2 * DAY + 60)],
+         status="closed", rating=4,
+         departments=[("dept_dispatched", "fire", 30), ("dept_accepted", "fire", 330)]),
+    case("F", [("dispatched", 15)], status="dispatched", departments=[("dept_dispatched", "fire", 15)]),
+]
+
+
 def test_departments_count_their_own_orders_and_acceptances():
-    rows = department_figures(CASES)
-    assert rows["fire"] == {"orders": 1, "response_rate": 1.0, "p90 dispatch → accept (s)": 60.0}
+    rows = department_figures(DEPARTMENT_CASES, LIMITS)
+    assert rows["fire"]["orders"] == 3
+    assert rows["fire"]["response_rate"] == 2 / 3             # D and E accepted by fire, F not
+    assert rows["fire"]["p90 dispatch → accept (s)"] == 300.0  # 60 and 300: the slower of two
     assert rows["power"]["response_rate"] == 0.0 and rows["power"]["p90 dispatch → accept (s)"] is None
+
+
+def test_a_departments_mtta_runs_from_the_alarm_to_its_own_acceptance():
+    rows = department_figures(DEPARTMENT_CASES, LIMITS)
+    assert rows["fire"]["mtta_s"] == (68 + 330) / 2  # not E's person, who accepted at 100
+    assert rows["power"]["mtta_s"] is None
+
+
+def test_a_department_shares_the_outcome_of_the_incidents_dispatched_to_it():
+    fire, power = (department_figures(DEPARTMENT_CASES, LIMITS)[name] for name in ("fire", "power"))
+    assert fire["completion_rate"] == 2 / 3    # D resolved, E closed, F open
+    assert fire["on_time_rate"] == 1 / 2       # D within its seven days; E took two against one
+    assert fire["satisfaction_rate"] == 1.0    # E's 4
+    assert fire["mttr_s"] == (900 + 2 * DAY) / 2
+    assert power == {"orders": 1, "response_rate": 0.0, "completion_rate": 1.0, "on_time_rate": 1.0,
+                     "satisfaction_rate": None, "mtta_s": None, "mttr_s": 900.0, "p90 dispatch → accept (s)": None}
+
+
+def test_on_time_means_resolved_no_later_than_the_disposal_limit():
+    exactly = case("G", [("dispatched", 1), ("resolved", DAY)], status="resolved")
+    late = case("H", [("dispatched", 1), ("resolved", DAY + 1)], status="resolved")
+    assert figures([exactly, late], LIMITS)["all"].row()["on_time_rate"] == 1 / 2
+    assert disposal_due(T0, DAY) == T0 + timedelta(days=1) and disposal_due(T0, None) is None
 
 
 @pytest.fixture
@@ -105,6 +140,8 @@ def test_gridalert_report_writes_the_days_figures_as_csv_and_a_png_chart(databas
     assert rows[("district", "all")]["completion_rate"] == "0.5"
     assert rows[("township", "金华园街道")]["incidents"] == "2"
     assert rows[("department", "fire")]["orders"] == "1"
+    assert rows[("department", "fire")].keys() >= {"completion_rate", "on_time_rate", "satisfaction_rate",
+                                                   "mtta_s", "mttr_s"}
     png = (tmp_path / "out" / f"kpi-{day}.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 
