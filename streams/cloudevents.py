@@ -111,7 +111,7 @@ def _check_tree(node: Any, path: str, what: str, depth: int) -> None:
     if isinstance(node, dict):
         for key, child in node.items():
             _check_text(key, f"a key in {here}")
-            _check_tree(child, f"{path}.{_cut(key)}" if path else _cut(key), what, depth + 1)
+            _check_tree(child, f"{path}.{_segment(key)}" if path else _segment(key), what, depth + 1)
     elif isinstance(node, list):
         for index, child in enumerate(node):
             _check_tree(child, f"{path or what}[{index}]", what, depth + 1)
@@ -131,6 +131,12 @@ def _check_text(text: str, where: str) -> None:
     except UnicodeEncodeError:
         raise Rejected(f"{where}: {_show(text)} has an unpaired UTF-16 surrogate escape, "
                        "which is not Unicode text") from None
+
+
+def _segment(key: str) -> str:
+    """A key as a step of a path in a reason: escaped when it is not printable (a newline in a key
+    must not break the reason's one line)."""
+    return _cut(key if key.isprintable() else repr(key)[1:-1])
 
 
 def _cut(text: str, limit: int = 40) -> str:

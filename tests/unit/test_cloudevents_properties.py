@@ -185,6 +185,13 @@ def test_arbitrary_json_is_rejected_with_a_reason_or_accepted(document):
     outcome(encoded(document))
 
 
+def test_a_key_with_a_newline_is_escaped_in_the_reason_that_names_the_path():
+    # found by the property above: the reason quoted the key's newline raw and broke its line
+    with pytest.raises(Rejected) as caught:
+        parse_event(encoded({"\n": {"\ud800": None}}), None, devices=DEVICES)
+    assert "\n" not in caught.value.reason and "\\n" in caught.value.reason
+
+
 @PROPERTY
 @given(mutated_events())
 def test_a_valid_event_with_wrong_missing_or_out_of_range_values_never_crashes_the_validator(document):
