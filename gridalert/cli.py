@@ -64,7 +64,8 @@ def check(config: Optional[Path] = ConfigOption) -> None:
     district = load(settings)
     typer.echo(f"{settings.config_dir}: OK — {len(district.grids)} grids in {district.grids.district}, "
                f"{len(district.roster.staff)} staff, {len(district.devices)} devices, "
-               f"{len(district.schedules.schedules)} duty schedules")
+               f"{len(district.schedules.schedules)} duty schedules"
+               + (f", {len(district.units)} ten-household units" if district.units else ""))
 
 
 def _serve(settings: Settings, *, inbox: bool, web: bool = True, then=None) -> None:
