@@ -178,3 +178,11 @@ def test_the_page_names_the_unit_before_the_grid(language, where):
                       explanation="temperature 63.5 °C", detail="", place=IN_UNIT, lon=106.631, lat=26.621,
                       opened_at=T0, incident_id="INC-1", accept_by=T0 + timedelta(seconds=300))
     assert page_body(facts, language).splitlines()[0] == where
+
+
+def test_oncall_answers_for_a_unit_with_its_unit_head(config_dir):
+    units_in(config_dir)
+    add_staff(config_dir, person("uh-east", "联户长乙", "unit_head", EAST))
+    result = subprocess.run([sys.executable, "-m", "gridalert", "oncall", "--config", str(config_dir), "--area", EAST],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "联户长乙" in result.stdout, result.stdout + result.stderr
