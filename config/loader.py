@@ -154,10 +154,10 @@ def _check_roster(path: Path, roster: Roster, grids: GridMap, policies: Optional
         elif units and (person.area in units) != (person.role.value == "unit_head"):
             # Only the unit tier looks people up by unit: anyone else registered to a unit, or a
             # unit head registered to a grid, would never be paged.
-            problems.append((f"staff[{i}] (id {person.id}).area", f"{person.area!r} is a ten-household unit of {UNITS}: "
-                                                                   f"only a unit_head covers a unit"
-                             if person.area in units else
-                             f"a unit_head covers a ten-household unit of {UNITS}, not {person.area!r}"))
+            problem = (f"{person.area!r} is a ten-household unit of {UNITS}: only a unit_head covers a unit"
+                       if person.area in units else
+                       f"a unit_head covers a ten-household unit of {UNITS}, not {person.area!r}")
+            problems.append((f"staff[{i}] (id {person.id}).area", problem))
         for j, url in enumerate(person.channels):
             problem = check_url(url)
             if problem:
