@@ -10,7 +10,7 @@ from gridalert.streams.app import Stage
 
 def register(stage: Stage) -> None:
     topics, policies = stage.topics, stage.config.policies
-    responsibility = Responsibility(stage.config.roster, stage.config.schedules)
+    responsibility = Responsibility(stage.config.roster, stage.config.schedules, stage.config.units)
     residents = residents_of(stage.config.devices)
 
     @stage.app.agent(topics.incidents, name="gridalert.dispatch")

@@ -79,7 +79,7 @@ class GridRows:
 
 def register(stage: Stage) -> None:
     app, topics, settings = stage.app, stage.topics, stage.settings
-    book = Book(stage.config.policies, Responsibility(stage.config.roster, stage.config.schedules))
+    book = Book(stage.config.policies, Responsibility(stage.config.roster, stage.config.schedules, stage.config.units))
     grids: TimedTable[GridIncidents] = TimedTable(app, "incident-grids", GridIncidents, settings.partitions,
                                                   next_due=Book.next_due, counts=Book.counts,
                                                   rows=GridRows(app, settings.partitions))

@@ -2,7 +2,9 @@
 
 Files: ``grids.geojson`` (required), ``roster.yaml`` (required), ``policies.yaml`` (optional,
 defaults apply), ``devices.yaml`` (optional), ``schedules.yaml`` (optional: duty rotations; without
-it everyone with a role in an area is on duty). All files are read and every problem is collected
+it everyone with a role in an area is on duty), ``units.geojson`` (optional: ten-household units
+(十联户) inside the grids; with it events are located to their unit and roster areas may name a
+unit, so unit heads can be paged). All files are read and every problem is collected
 before anything starts, so one run of ``gridalert check`` shows the whole list.
 """
 
@@ -12,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,10 +24,13 @@ from gridalert.config.model import Device, Devices, Person, Policies, Roster, de
 from gridalert.config.schedules import Schedules, schedule_label
 from gridalert.geo import GridMap
 
+if TYPE_CHECKING:
+    from gridalert.geo.units import UnitInfo
+
 M = TypeVar("M", bound=BaseModel)
 
 GRIDS, ROSTER, POLICIES, DEVICES = "grids.geojson", "roster.yaml", "policies.yaml", "devices.yaml"
-SCHEDULES = "schedules.yaml"
+SCHEDULES, UNITS = "schedules.yaml", "units.geojson"
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,11 @@ class DistrictConfig:
 
     def person(self, person_id: str) -> Optional[Person]:
         return self._people.get(person_id)
+
+    @property
+    def units(self) -> Mapping[str, UnitInfo]:
+        """unit_id → ten-household unit (empty without ``units.geojson``)."""
+        return self.grids.units
 
     @property
     def _people(self) -> dict[str, Person]:
@@ -112,22 +122,42 @@ def _parse(path: Path, model: type[M], required: bool,
         raise ConfigError(path, validation_problems(exc, document)) from None
 
 
-def _load_grids(path: Path) -> GridMap:
+def _load_grids(path: Path, units: Path) -> GridMap:
+    """The grid map, with the units file when there is one (checked against the grids)."""
     if not path.exists():
         raise ConfigError(path, [("(file)", "missing; this file is required")])
-    return GridMap.from_geojson(path)
+    return GridMap.from_geojson(path, units=units if units.exists() else None)
+
+
+def _areas(grids: GridMap) -> set[str]:
+    """Every area a roster or schedule may name: the district, townships, villages, grids, units."""
+    areas = {grids.district, *grids.units}
+    for info in grids.grids.values():
+        areas.update((info.grid_id, info.village, info.township, info.district))
+    return areas
+
+
+def _no_such_area(area: str, grids: GridMap) -> str:
+    if grids.units:
+        return f"{area!r} is no unit of {UNITS} nor grid, village, township or district of {GRIDS}"
+    return f"{area!r} is no grid, village, township or district of {GRIDS}"
 
 
 def _check_roster(path: Path, roster: Roster, grids: GridMap, policies: Optional[Policies],
                   check_url: Callable[[str], Optional[str]]) -> None:
-    areas = {grids.district}
-    for info in grids.grids.values():
-        areas.update((info.grid_id, info.village, info.township, info.district))
+    areas, units = _areas(grids), grids.units
     problems = []
     ids = {p.id for p in roster.staff}
     for i, person in enumerate(roster.staff):
         if person.area not in areas:
-            problems.append((f"staff[{i}] (id {person.id}).area", f"{person.area!r} is no grid, village, township or district of {GRIDS}"))
+            problems.append((f"staff[{i}] (id {person.id}).area", _no_such_area(person.area, grids)))
+        elif units and (person.area in units) != (person.role.value == "unit_head"):
+            # Only the unit tier looks people up by unit: anyone else registered to a unit, or a
+            # unit head registered to a grid, would never be paged.
+            problem = (f"{person.area!r} is a ten-household unit of {UNITS}: only a unit_head covers a unit"
+                       if person.area in units else
+                       f"a unit_head covers a ten-household unit of {UNITS}, not {person.area!r}")
+            problems.append((f"staff[{i}] (id {person.id}).area", problem))
         for j, url in enumerate(person.channels):
             problem = check_url(url)
             if problem:
@@ -179,9 +209,7 @@ def _check_schedules(path: Path, schedules: Schedules, roster: Roster, grids: Gr
     place that says who belongs where); an override may bring in a person of the same role from
     another area, e.g. a neighbouring township's duty officer covering a leave.
     """
-    areas = {grids.district}
-    for info in grids.grids.values():
-        areas.update((info.grid_id, info.village, info.township, info.district))
+    areas = _areas(grids)
     people = {p.id: p for p in roster.staff}
     problems = []
 
@@ -199,7 +227,7 @@ def _check_schedules(path: Path, schedules: Schedules, roster: Roster, grids: Gr
     for i, schedule in enumerate(schedules.schedules):
         label, role = f"schedules[{i}] ({schedule.area} {schedule.role.value})", schedule.role.value
         if schedule.area not in areas:
-            problems.append((f"{label}.area", f"{schedule.area!r} is no grid, village, township or district of {GRIDS}"))
+            problems.append((f"{label}.area", _no_such_area(schedule.area, grids)))
         for j, layer in enumerate(schedule.layers):
             for m, member in enumerate(layer.members):
                 problem = holds_role(member, role, schedule.area)
@@ -238,7 +266,7 @@ def load_config(directory: Path, *, check_url: Callable[[str], Optional[str]] = 
             errors.append(exc)
             return None
 
-    grids = attempt(lambda: _load_grids(directory / GRIDS))
+    grids = attempt(lambda: _load_grids(directory / GRIDS, directory / UNITS))
     environ = os.environ if environ is None else environ
     roster = attempt(lambda: _parse(directory / ROSTER, Roster, required=True,
                                     prepare=lambda path, doc: _expand_channels(path, doc, environ)))

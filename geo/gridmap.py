@@ -223,17 +223,33 @@ class GridMap:
         >>> [place.grid_id for place in grids.locate_many([106.6310, 106.6260], [26.6210, 26.6190])]
         ['GSH-JHY-01-03', None]
         """
-        return self.places(self.locate_indices(lons, lats))
+        places = self.places(self.locate_indices(lons, lats))
+        if self._units is not None and places:
+            units = self._units.locate_many(lons, lats, [place.grid_id for place in places])
+            for place, unit in zip(places, units.tolist()):
+                if unit >= 0:
+                    place.unit_id = self._units.infos[unit].unit_id
+        return places
 
     def locate(self, lon: float, lat: float) -> Place:
-        """Locate one point (same answers as ``locate_many``, without numpy's per-call overhead)."""
-        return self._places.make(self._table.index(float(lon), float(lat)))
+        """Locate one point (same answers as ``locate_many``, without numpy's per-call overhead).
+
+        With a units file, the place also names its ten-household unit, looked up only inside the
+        grid just found (a unit never moves a point to another grid).
+        """
+        place = self._places.make(self._table.index(float(lon), float(lat)))
+        if self._units is not None and place.grid_id is not None:
+            place.unit_id = self._units.locate(lon, lat, place.grid_id)
+        return place
 
     def unit_of(self, lon: float, lat: float, place: Optional[Place] = None) -> Optional[str]:
         """The ten-household unit (十联户) of a point, or None (no units file, or none there)."""
         if self._units is None:
             return None
-        grid_id = (place or self.locate(lon, lat)).grid_id
+        place = place or self.locate(lon, lat)
+        if place.unit_id is not None:
+            return place.unit_id
+        grid_id = place.grid_id
         return None if grid_id is None else self._units.locate(lon, lat, grid_id)
 
     @property

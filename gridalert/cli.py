@@ -64,7 +64,8 @@ def check(config: Optional[Path] = ConfigOption) -> None:
     district = load(settings)
     typer.echo(f"{settings.config_dir}: OK — {len(district.grids)} grids in {district.grids.district}, "
                f"{len(district.roster.staff)} staff, {len(district.devices)} devices, "
-               f"{len(district.schedules.schedules)} duty schedules")
+               f"{len(district.schedules.schedules)} duty schedules"
+               + (f", {len(district.units)} ten-household units" if district.units else ""))
 
 
 def _serve(settings: Settings, *, inbox: bool, web: bool = True, then=None) -> None:
@@ -349,7 +350,7 @@ def _area_kinds(grids) -> dict[str, str]:
 
 
 @app.command()
-def oncall(area: str = typer.Option(..., "--area", help="district, township, village or grid id, e.g. 金华园街道"),
+def oncall(area: str = typer.Option(..., "--area", help="district, township, village, grid or unit id, e.g. 金华园街道"),
            at: Optional[str] = typer.Option(None, "--at", help="ISO 8601 time (default now); without an offset it "
                                                                "is read in the schedule's time zone"),
            role: Optional[str] = typer.Option(None, "--role", help="roster role (default: the duty role of the "
@@ -361,7 +362,7 @@ def oncall(area: str = typer.Option(..., "--area", help="district, township, vil
 
     settings = settings_for(config)
     district = load(settings)
-    kinds = _area_kinds(district.grids)
+    kinds = _area_kinds(district.grids) | {unit_id: "unit" for unit_id in district.units}  # unit heads' rotations
     if area not in kinds:
         by_kind = {kind: sorted(a for a, k in kinds.items() if k == kind) for kind in ("district", "township", "village")}
         raise fail(f"no area {area!r} in {settings.config_dir}; known areas: district {', '.join(by_kind['district'])}; "

@@ -11,7 +11,8 @@ role and area give the scope:
 | department duty (fire, power, …) | incidents dispatched to their department | accept, on scene, resolve, return for their department |
 | viewer | the area named on the token | nothing (read only) |
 
-Ten-household unit heads (unit areas are not on incidents yet) see nothing. Sending events (the
+Ten-household unit heads see nothing (they accept by the page's link; the incidents the API
+lists carry no unit). Sending events (the
 CloudEvents intake, Open311 reports) is writing too: viewers and those who see nothing may not.
 Pure: no I/O.
 """
@@ -24,8 +25,8 @@ from typing import Iterable, Optional
 from gridalert.config.model import Person
 from gridalert.incidents.routing import AREA_ROLE_TIER
 
-# the tier roles of routing (grid head, village secretary, …; not unit heads: units are not on
-# incidents yet), plus those who share their areas
+# the tier roles of routing (grid head, village secretary, …; not unit heads: the stored incidents
+# the API lists carry no unit), plus those who share their areas
 AREA_ROLES = {**{role: tier for role, tier in AREA_ROLE_TIER.items() if tier != "unit"},
               "district_leader": "district", "grid_worker": "grid"}
 FIELD_ACTIONS = ("accept", "on_scene", "resolve", "return", "escalate", "silence")

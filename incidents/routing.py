@@ -7,18 +7,26 @@ place, goes to the next tier up — never to nobody. A tier's people are those o
 same way: their duty staff for the smallest area that covers the place. Where ``schedules.yaml``
 has a duty rotation for a role and area, only those on duty at the step's time are paged
 (``incidents.oncall.on_duty``); a gap in a schedule falls back to everyone with the role there.
+
+The unit tier (联户) exists only where the district has a units file: the place then names its
+ten-household unit, whose heads are the roster's ``unit_head`` for that unit id, or else the
+person the units file names as ``unit_head`` if that is a roster id. A place with no unit, or a
+unit with nobody, goes on to the grid tier like any unstaffed tier.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from gridalert.config.model import TIER_ROLES, Person, Role, Roster, department_role
 from gridalert.config.schedules import Schedules
 from gridalert.incidents.oncall import on_duty
 from gridalert.streams.records import TIERS, Place
+
+if TYPE_CHECKING:
+    from gridalert.geo.units import UnitInfo
 
 AREA_ROLE_TIER = {role.value: tier for tier, roles in TIER_ROLES.items() for role in roles}
 
@@ -26,7 +34,7 @@ AREA_ROLE_TIER = {role.value: tier for tier, roles in TIER_ROLES.items() for rol
 def area_of(place: Place, tier: str) -> Optional[str]:
     """The area name a tier's staff are registered under for this place (None: no such area)."""
     return {
-        "unit": None,  # ten-household units arrive with the unit map (geo issue)
+        "unit": place.unit_id,  # None without a units file, or outside every unit
         "grid": place.grid_id,
         "village": place.village,
         "township": place.township,
@@ -53,8 +61,11 @@ def _names(people) -> str:
 class Responsibility:
     """Index of the roster by (role, area); answers "who is responsible here at this tier"."""
 
-    def __init__(self, roster: Roster, schedules: Optional[Schedules] = None):
+    def __init__(self, roster: Roster, schedules: Optional[Schedules] = None, units: Mapping[str, UnitInfo] = {}):
+        """``units``: the district's ten-household units (``DistrictConfig.units``), for the heads
+        the units file names."""
         self._schedules = schedules
+        self._unit_heads = {unit_id: info.unit_head for unit_id, info in units.items() if info.unit_head}
         self._by_role_area: dict[tuple[str, str], list[Person]] = {}
         self._people = {p.id: p for p in roster.staff}
         for person in roster.staff:
@@ -78,6 +89,9 @@ class Responsibility:
     def at(self, tier: str, place: Place, when: Optional[datetime] = None) -> list[Person]:
         """Everyone the tier pages for the place: each of the tier's roles, each by its schedule."""
         people = [p for role in TIER_ROLES[tier] for p in self._with_role(role.value, tier, place, when)]
+        if tier == "unit" and not people and place.unit_id is not None:
+            named = self._people.get(self._unit_heads.get(place.unit_id, ""))
+            people = [named] if named is not None else []
         return list({p.id: p for p in people}.values())
 
     def assign(self, place: Place, start_tier: str, when: Optional[datetime] = None) -> Assignment:

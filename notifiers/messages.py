@@ -226,6 +226,9 @@ def page_body(facts: PageFacts, language: Language = "zh", tz: ZoneInfo = ZoneIn
     place = facts.place
     where = (f"{place.grid_name or place.grid_id} ({place.grid_id})，{place.village}，{place.township}"
              if language == "zh" else place.label()) if place.grid_id else _where(place, language)
+    if place.unit_id:  # with a units file: the household group, so the grid knows whose door it is
+        unit = f"十联户 {place.unit_id}，" if language == "zh" else f"unit {place.unit_id}, "
+        where = unit + where
     # health first: a masked name must not hide a diagnosis from the health filter
     why, withheld = without_health(facts.explanation)
     why = mask_text(why, facts.residents)

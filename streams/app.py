@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import faust
 
-from gridalert.config.loader import DEVICES, GRIDS, DistrictConfig
+from gridalert.config.loader import DEVICES, GRIDS, UNITS, DistrictConfig
 from gridalert.geo.reload import ReloadingDevices, ReloadingGridMap
 from gridalert.config.settings import Settings
 from gridalert.streams import topics as names
@@ -109,10 +109,11 @@ def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
         # loses or repeats events when a worker starts on a backlog (see streams/recovery.py).
         TableManager=GridTableManager,
     )
-    devices_file = config.directory / DEVICES
+    devices_file, units_file = config.directory / DEVICES, config.directory / UNITS
     devices = ReloadingDevices(devices_file) if devices_file.exists() else config.devices
     stage = Stage(app=app, topics=Topics.declare(app), settings=settings, config=config,
-                  maps=ReloadingGridMap(config.directory / GRIDS), devices=devices)
+                  maps=ReloadingGridMap(config.directory / GRIDS, units=units_file if units_file.exists() else None),
+                  devices=devices)
     register_all(stage)
 
     @app.timer(interval=1.0)

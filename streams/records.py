@@ -30,7 +30,8 @@ class Place(faust.Record, **RECORD_OPTIONS):
     """Where an event happened, resolved to the grid hierarchy.
 
     ``grid_id`` is None when the point lies in no grid; ``reason`` then says why
-    (``unassigned``) and the district centre owns the incident.
+    (``unassigned``) and the district centre owns the incident. ``unit_id`` is the ten-household
+    unit (十联户) inside that grid, set only where the district has a units file and a unit there.
     """
 
     district: str
@@ -39,6 +40,7 @@ class Place(faust.Record, **RECORD_OPTIONS):
     village: Optional[str] = None
     township: Optional[str] = None
     reason: Optional[str] = None
+    unit_id: Optional[str] = None
 
     @property
     def partition_key(self) -> str:

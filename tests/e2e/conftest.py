@@ -120,6 +120,13 @@ def roster_change(receiver) -> Callable[[dict], None]:
 
 
 @pytest.fixture(scope="module")
+def config_change() -> Callable[[Path], None]:
+    """Override in a test module to add or change files of the configuration directory after the
+    sample is copied and edited (e.g. write a units.geojson)."""
+    return lambda directory: None
+
+
+@pytest.fixture(scope="module")
 def receiver(module_database_url):
     """The module's loopback HTTP receiver: every person's phone (a fresh one per database)."""
     with Receiver() as receiver:
@@ -220,11 +227,12 @@ def worker_env(broker_url: str, database_url: str, config_dir: Path, base: Path,
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, stack, module_database_url, policies_change, roster_change, receiver):
+def pipeline(tmp_path_factory, stack, module_database_url, policies_change, roster_change, config_change, receiver):
     base = tmp_path_factory.mktemp("pipeline")
     broker = start_broker(stack, base)
     bootstrap = [broker.url.removeprefix("kafka://")]
     config_dir = write_config(base / "config", receiver, policies_change, roster_change)
+    config_change(config_dir)
     env = worker_env(broker.url, module_database_url, config_dir, base, group="gridalert-test", partitions=2)
     ensure_topics(bootstrap, ALL, 2)
     worker = start_worker(env, base / "worker.log")
