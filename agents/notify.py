@@ -216,6 +216,22 @@ def register(stage: Stage) -> None:
         plans.apply(partition, key, lambda s: (begin(s, order, person_id, rules), []))
         await run_plan(partition, key)
 
+    def reporter(step: IncidentEvent, person_id: str, name: str, key: str, cause: str, *,
+                 logged_as: Optional[str] = None):
+        """The ``on_attempt`` of a page outside any plan (a stand-down, a reporter's reply): every
+        attempt a ``Delivery``; once it got through, the sent-log (under ``logged_as`` if given)."""
+        async def report(attempt: int, result: SendResult) -> None:
+            metrics.delivery_attempt(name, result.ok, result.retryable)
+            if result.ok:
+                sent_log[logged_as or key] = name
+            await topics.deliveries.send(key=step.place.partition_key, value=Delivery(
+                id=attempt_id(key, cause, attempt), incident_id=step.incident_id, step=step.seq,
+                person_id=person_id, channel=name, ok=result.ok, attempts=attempt, at=now(),
+                error=result.error, sent_key=key, cause=cause, retryable=None if result.ok else result.retryable))
+            if result.ok:
+                await app.producer.flush()
+        return report
+
     async def stand_down(step: IncidentEvent, title: str, body: str) -> None:
         """Tell everyone a page reached for this incident, once, that it resolved by itself."""
         paged = []
@@ -239,23 +255,10 @@ def register(stage: Stage) -> None:
             async with send_locks.hold(key):
                 if key in sent_log:
                     continue
-
-                async def report(attempt: int, result: SendResult) -> None:
-                    metrics.delivery_attempt(name, result.ok, result.retryable)
-                    if result.ok:
-                        sent_log[key] = name
-                    await topics.deliveries.send(key=step.place.partition_key, value=Delivery(
-                        id=attempt_id(key, "stand_down", attempt), incident_id=step.incident_id, step=step.seq,
-                        person_id=person_id, channel=name, ok=result.ok, attempts=attempt, at=now(),
-                        error=result.error, sent_key=key, cause="stand_down",
-                        retryable=None if result.ok else result.retryable))
-                    if result.ok:
-                        await app.producer.flush()
-
                 async with limit:
                     result, _ = await deliver(AppriseChannel(url, name, timeout_s=paging.timeout_s), title, body,
                                               attempts=paging.attempts, backoff_s=paging.backoff_s,
-                                              on_attempt=report)
+                                              on_attempt=reporter(step, person_id, name, key, "stand_down"))
                 if not result.ok:
                     metrics.delivery_failed(name)
 
@@ -307,21 +310,9 @@ def register(stage: Stage) -> None:
                     continue
                 name = channel_name(found.url, 0)
                 key = f"{step.incident_id}:{step.seq}:{REPORTER}:{name}"
-
-                async def report(attempt: int, result: SendResult) -> None:
-                    metrics.delivery_attempt(name, result.ok, result.retryable)
-                    if result.ok:
-                        sent_log[found.sent_key] = name
-                    await topics.deliveries.send(key=step.place.partition_key, value=Delivery(
-                        id=attempt_id(key, "reply", attempt), incident_id=step.incident_id, step=step.seq,
-                        person_id=REPORTER, channel=name, ok=result.ok, attempts=attempt, at=now(),
-                        error=result.error, sent_key=key, cause="reply",
-                        retryable=None if result.ok else result.retryable))
-                    if result.ok:
-                        await app.producer.flush()
-
                 result, _ = await deliver(AppriseChannel(found.url, name, timeout_s=paging.timeout_s), found.title,
                                           found.body, attempts=paging.attempts, backoff_s=paging.backoff_s,
-                                          on_attempt=report)
+                                          on_attempt=reporter(step, REPORTER, name, key, "reply",
+                                                              logged_as=found.sent_key))
                 if not result.ok:
                     metrics.delivery_failed(name)

@@ -257,9 +257,17 @@
 
   function queueItem(incident) {
     const due = countdown(incident);
+    return incidentItem(incident, { tier: incident.tier },
+      el("span", {
+        class: `clock${due.late ? " late" : ""}`, dataset: { clock: due.kind, incidentId: incident.id },
+      }, due.text));
+  }
+
+  // one incident in a list (the queue, the follow-up): a click or Enter opens its detail
+  function incidentItem(incident, dataset, clock) {
     return el("li", {
       class: `incident sev-${incident.severity}${state.selected === incident.id ? " selected" : ""}`,
-      dataset: { incidentId: incident.id, tier: incident.tier, status: incident.status },
+      dataset: { incidentId: incident.id, status: incident.status, ...dataset },
       tabindex: "0", onclick: () => showDetail(incident.id),
       onkeydown: (e) => { if (e.key === "Enter") showDetail(incident.id); },
     },
@@ -269,9 +277,7 @@
     el("div", { class: "line small" },
       el("span", { class: "place" }, place(incident)),
       el("span", { class: `status st-${incident.status}` }, word("statuses", incident.status)),
-      el("span", {
-        class: `clock${due.late ? " late" : ""}`, dataset: { clock: due.kind, incidentId: incident.id },
-      }, due.text)));
+      clock));
   }
 
   // resolved, verified and closed-but-unrated incidents: they left the queue, the centre still owes
@@ -289,19 +295,8 @@
   }
 
   function followUpItem(incident) {
-    return el("li", {
-      class: `incident sev-${incident.severity}${state.selected === incident.id ? " selected" : ""}`,
-      dataset: { incidentId: incident.id, status: incident.status },
-      tabindex: "0", onclick: () => showDetail(incident.id),
-      onkeydown: (e) => { if (e.key === "Enter") showDetail(incident.id); },
-    },
-    el("div", { class: "line" },
-      el("span", { class: `badge sev-${incident.severity}` }, word("severities", incident.severity)),
-      el("strong", { class: "title" }, incident.title)),
-    el("div", { class: "line small" },
-      el("span", { class: "place" }, place(incident)),
-      el("span", { class: `status st-${incident.status}` }, word("statuses", incident.status)),
-      el("span", { class: "clock" }, `${t("updated")} ${localTime(incident.updated_at)}`)));
+    return incidentItem(incident, {},
+      el("span", { class: "clock" }, `${t("updated")} ${localTime(incident.updated_at)}`));
   }
 
   function tick() {
