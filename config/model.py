@@ -254,6 +254,20 @@ class WiringRule(Strict):
         return self.model_copy(update={**changes, "devices": {}})
 
 
+def _subject_rule(rule: BaseModel, field: str, name: Optional[str]) -> BaseModel:
+    """``rule`` with the overrides ``rule.<field>[name]`` applied, validated like the rule itself
+    (``rule`` when ``name`` has none)."""
+    changes = getattr(rule, field).get(name or "")
+    if not changes:
+        return rule
+    try:
+        return type(rule).model_validate({**rule.model_dump(), **changes, field: {}})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"{field}.{name}{'.' + where if where else ''}: {first['msg']}") from None
+
+
 class ActivityRule(Strict):
     """Solitary-elderly inactivity (独居老人): every channel silent, or a learned routine missed.
 
@@ -281,12 +295,36 @@ class ActivityRule(Strict):
     routine_margin_s: float = Field(default=2700.0, ge=0, description="... plus this")
     routine_min_s: float = Field(default=5400.0, gt=0, description="never earlier than this after the last activity")
     history_days: int = Field(default=28, ge=1, le=120)
+    residents: dict[str, dict[str, Any]] = Field(default_factory=dict, description="resident id -> the keys "
+                                                 "that differ for that resident, e.g. {window_s: 21600}")
+
+    @model_validator(mode="after")
+    def _residents_are_valid_rules(self) -> "ActivityRule":
+        for name in sorted(self.residents):
+            self.for_subject(name)
+        return self
+
+    def for_subject(self, resident: Optional[str]) -> "ActivityRule":
+        """This rule with the resident's overrides applied (itself when the resident has none)."""
+        return _subject_rule(self, "residents", resident)
 
 
 class GatewayRule(Strict):
     """A gateway that misses its heartbeats for ``silence_s`` opens one gateway alarm."""
 
     silence_s: float = Field(default=1800.0, gt=0, description="no heartbeat this long: the gateway is silent")
+    gateways: dict[str, dict[str, Any]] = Field(default_factory=dict, description="gateway id -> the keys that "
+                                                "differ for it, e.g. {silence_s: 7200} for one that beats hourly")
+
+    @model_validator(mode="after")
+    def _gateways_are_valid_rules(self) -> "GatewayRule":
+        for name in sorted(self.gateways):
+            self.for_subject(name)
+        return self
+
+    def for_subject(self, gateway: Optional[str]) -> "GatewayRule":
+        """This rule with the gateway's overrides applied (itself when the gateway has none)."""
+        return _subject_rule(self, "gateways", gateway)
 
 
 class CitizenCategory(Strict):

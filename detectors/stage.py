@@ -32,6 +32,7 @@ class DetectStage:
     def __init__(self, policies: Policies, devices: Mapping[str, Any] = {}):
         self.policies, self.devices = policies, devices
         self._built: dict[Optional[str], dict[str, list]] = {}
+        self._tuned: dict[tuple[int, str], Any] = {}
 
     def detectors(self, area: Optional[str]) -> dict[str, list]:
         """Event type -> detectors, with ``area``'s overrides (``detectors.areas``) applied."""
@@ -42,15 +43,31 @@ class DetectStage:
             self._built[area] = build_detectors(policies, self.devices)
         return self._built[area]
 
-    def _by_name(self, area: Optional[str], name: str):
-        return next((d for found in self.detectors(area).values() for d in found if d.name == name), None)
+    def _by_name(self, area: Optional[str], name: str, subject: Optional[str] = None):
+        detector = next((d for found in self.detectors(area).values() for d in found if d.name == name), None)
+        return detector if detector is None or subject is None else self._for_subject(detector, subject)
+
+    def _for_subject(self, detector, subject: str):
+        """The detector with this subject's own thresholds (``activity.residents``,
+        ``gateway.gateways``), or the detector itself when the subject has none."""
+        for_subject = getattr(getattr(detector, "rule", None), "for_subject", None)
+        if for_subject is None:
+            return detector
+        name = subject.split(":", 1)[-1]  # subjects are "<detector>:<id>"
+        rule = for_subject(name)
+        if rule is detector.rule:
+            return detector
+        key = (id(detector), name)
+        if key not in self._tuned:
+            self._tuned[key] = type(detector)(detector.policies, detector.devices, rule=rule)
+        return self._tuned[key]
 
     def reads(self, located: LocatedEvent) -> list[tuple[str, Any]]:
         """(table key, detector) for each detector that reads this event, with its area's thresholds."""
         place = located.place
         area = self.policies.detectors.area_of(place.grid_id, place.village, place.township)
-        return [(key_of(located, d.name, d.subject(located)), d)
-                for d in self.detectors(area).get(located.event.event_type, [])]
+        found = [(d, d.subject(located)) for d in self.detectors(area).get(located.event.event_type, [])]
+        return [(key_of(located, d.name, subject), self._for_subject(d, subject)) for d, subject in found]
 
     def on_event(self, detector, record: Optional[DetectorState], located: LocatedEvent,
                  now: datetime) -> tuple[Optional[DetectorState], list[Alarm]]:
@@ -68,7 +85,7 @@ class DetectStage:
 
     def on_time(self, record: Optional[DetectorState], now: datetime) -> tuple[Optional[DetectorState], list[Alarm]]:
         """Run the subject's time-driven rules when its deadline has come."""
-        detector = None if record is None else self._by_name(record.area, record.detector)
+        detector = None if record is None else self._by_name(record.area, record.detector, record.subject)
         if detector is None:
             return record, []
         due = detector.next_due(record.state)
@@ -80,7 +97,7 @@ class DetectStage:
         return record.derive(state=state), alarms
 
     def next_due(self, record: Optional[DetectorState]) -> Optional[datetime]:
-        detector = None if record is None else self._by_name(record.area, record.detector)
+        detector = None if record is None else self._by_name(record.area, record.detector, record.subject)
         if detector is None:
             return None
         due = detector.next_due(record.state)

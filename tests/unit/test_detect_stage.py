@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from gridalert.config.model import Device, Policies
 from gridalert.detectors.stage import DetectStage
 from gridalert.incidents.dispatch import make_order
@@ -177,3 +179,36 @@ def test_an_area_with_its_own_window_keeps_it_for_its_residents_only():
     assert [a.rule for a in other.tick(T0 + timedelta(hours=1, seconds=1))] == ["activity.silence"]
     assert village.tick(T0 + timedelta(hours=1, seconds=1)) == []  # restored state keeps its area's window
     assert [a.rule for a in village.tick(T0 + timedelta(hours=2, seconds=1))] == ["activity.silence"]
+
+
+def test_a_resident_with_a_window_of_their_own_alarms_on_it_and_the_others_keep_the_districts():
+    # e.g. a resident just home from hospital: the grid worker wants to know after 2 h, not 12
+    policies = Policies.model_validate({"detectors": {
+        "activity": {"window_s": 14400, "routine": False, "residents": {"r-7": {"window_s": 7200}}}}})
+    worker = Worker(policies)
+    activity(worker, 1, T0, water_m3=0.05, motion=3)  # hub-7 is r-7's
+    worker.send(located("hub-8-1", T0, event_type="activity.reading", device="hub-8", resident="r-8",
+                        water_m3=0.05, motion=3, interval_s=1800))
+    raised = worker.tick(T0 + timedelta(hours=2, seconds=1))
+    assert [(a.rule, "r-7" in a.title) for a in raised] == [("activity.silence", True)]
+    assert "every channel silent ≥ 2 h" in raised[0].explanation
+    assert [("r-8" in a.title) for a in worker.tick(T0 + timedelta(hours=4, seconds=1))] == [True]
+
+
+def test_a_gateway_with_a_silence_of_its_own_is_judged_on_it():
+    policies = Policies.model_validate({"detectors": {"gateway": {"silence_s": 600, "gateways": {
+        "gw-slow": {"silence_s": 3600}}}}})
+    worker = Worker(policies)
+    for gateway in ("gw-slow", "gw-fast"):
+        worker.send(located(f"{gateway}-1", T0, event_type="gateway.heartbeat", device=gateway, gateway=gateway))
+    assert {a.rule for a in worker.tick(T0 + timedelta(minutes=11))} == {"gateway.silent"}
+    assert len(worker.tick(T0 + timedelta(minutes=61))) == 1  # now the slow one too, once
+
+
+def test_a_subjects_overrides_are_checked_like_the_districts():
+    with pytest.raises(ValueError) as caught:
+        Policies.model_validate({"detectors": {"activity": {"residents": {"r-7": {"window_s": -5}}}}})
+    assert "residents.r-7.window_s" in str(caught.value)
+    with pytest.raises(ValueError) as caught:
+        Policies.model_validate({"detectors": {"gateway": {"gateways": {"gw-1": {"silense_s": 60}}}}})
+    assert "gateways.gw-1.silense_s" in str(caught.value)
