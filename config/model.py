@@ -8,7 +8,7 @@ check one file each; rules that span files (a roster area that names no grid) li
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, ClassVar, Literal, Mapping, Optional, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator,
@@ -254,21 +254,41 @@ class WiringRule(Strict):
         return self.model_copy(update={**changes, "devices": {}})
 
 
-def _subject_rule(rule: BaseModel, field: str, name: Optional[str]) -> BaseModel:
-    """``rule`` with the overrides ``rule.<field>[name]`` applied, validated like the rule itself
-    (``rule`` when ``name`` has none)."""
-    changes = getattr(rule, field).get(name or "")
-    if not changes:
-        return rule
+M = TypeVar("M", bound=BaseModel)
+
+
+def with_changes(rule: M, changes: Mapping[str, Any], where: str) -> M:
+    """``rule`` with ``changes`` applied and validated like the rule itself; a problem is raised as
+    a ``ValueError`` naming ``where`` and the key (e.g. ``areas.朱昌镇.activity.window_s``)."""
     try:
-        return type(rule).model_validate({**rule.model_dump(), **changes, field: {}})
+        return type(rule).model_validate({**rule.model_dump(), **changes})
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ValueError(f"{field}.{name}{'.' + where if where else ''}: {first['msg']}") from None
+        key = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"{where}{'.' + key if key else ''}: {first['msg']}") from None
 
 
-class ActivityRule(Strict):
+class PerSubject(Strict):
+    """A rule a subject (a resident, a gateway) may change for itself: ``<SUBJECTS>[id]`` holds
+    the keys that differ, checked at start-up like the rule's own values."""
+
+    SUBJECTS: ClassVar[str]
+
+    @model_validator(mode="after")
+    def _subjects_are_valid_rules(self) -> Self:
+        for name in sorted(getattr(self, self.SUBJECTS)):
+            self.for_subject(name)
+        return self
+
+    def for_subject(self, name: Optional[str]) -> Self:
+        """This rule with the subject's overrides applied (itself when the subject has none)."""
+        changes = getattr(self, self.SUBJECTS).get(name or "")
+        if not changes:
+            return self
+        return with_changes(self, {**changes, self.SUBJECTS: {}}, f"{self.SUBJECTS}.{name}")
+
+
+class ActivityRule(PerSubject):
     """Solitary-elderly inactivity (独居老人): every channel silent, or a learned routine missed.
 
     Water counts as activity from ``water_event_m3`` in one reading (above the meter's learned
@@ -297,34 +317,16 @@ class ActivityRule(Strict):
     history_days: int = Field(default=28, ge=1, le=120)
     residents: dict[str, dict[str, Any]] = Field(default_factory=dict, description="resident id -> the keys "
                                                  "that differ for that resident, e.g. {window_s: 21600}")
-
-    @model_validator(mode="after")
-    def _residents_are_valid_rules(self) -> "ActivityRule":
-        for name in sorted(self.residents):
-            self.for_subject(name)
-        return self
-
-    def for_subject(self, resident: Optional[str]) -> "ActivityRule":
-        """This rule with the resident's overrides applied (itself when the resident has none)."""
-        return _subject_rule(self, "residents", resident)
+    SUBJECTS: ClassVar[str] = "residents"
 
 
-class GatewayRule(Strict):
+class GatewayRule(PerSubject):
     """A gateway that misses its heartbeats for ``silence_s`` opens one gateway alarm."""
 
     silence_s: float = Field(default=1800.0, gt=0, description="no heartbeat this long: the gateway is silent")
     gateways: dict[str, dict[str, Any]] = Field(default_factory=dict, description="gateway id -> the keys that "
                                                 "differ for it, e.g. {silence_s: 7200} for one that beats hourly")
-
-    @model_validator(mode="after")
-    def _gateways_are_valid_rules(self) -> "GatewayRule":
-        for name in sorted(self.gateways):
-            self.for_subject(name)
-        return self
-
-    def for_subject(self, gateway: Optional[str]) -> "GatewayRule":
-        """This rule with the gateway's overrides applied (itself when the gateway has none)."""
-        return _subject_rule(self, "gateways", gateway)
+    SUBJECTS: ClassVar[str] = "gateways"
 
 
 class CitizenCategory(Strict):
@@ -377,14 +379,8 @@ class Detectors(Strict):
             return self
         merged = {}
         for detector in ("heat", "wiring", "activity", "gateway"):
-            changes = getattr(overrides, detector)
-            base = getattr(self, detector)
-            try:
-                merged[detector] = type(base).model_validate({**base.model_dump(), **changes}) if changes else base
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(part) for part in first["loc"])
-                raise ValueError(f"areas.{name}.{detector}{'.' + where if where else ''}: {first['msg']}") from None
+            changes, base = getattr(overrides, detector), getattr(self, detector)
+            merged[detector] = with_changes(base, changes, f"areas.{name}.{detector}") if changes else base
         return self.model_copy(update={**merged, "areas": {}})
 
 

@@ -3,10 +3,11 @@
 "Small matters stay in the unit, big matters in the grid, hard matters in the centre": an
 incident starts at its policy's tier and, when nobody on the roster covers that tier for the
 place, goes to the next tier up — never to nobody. A tier's people are those of its roles
-(``TIER_ROLES``): at the grid tier the grid head and the grid workers of that grid. Departments (fire, power, …) are found the
-same way: their duty staff for the smallest area that covers the place. Where ``schedules.yaml``
-has a duty rotation for a role and area, only those on duty at the step's time are paged
-(``incidents.oncall.on_duty``); a gap in a schedule falls back to everyone with the role there.
+(``TIER_ROLES``): at the grid tier the grid head and the grid workers of that grid. Departments
+(fire, power, …) are found the same way: their duty staff for the smallest area that covers the
+place. Where ``schedules.yaml`` has a duty rotation for a role and area, only those on duty at
+the step's time are paged (``incidents.oncall.on_duty``); a gap in a schedule falls back to
+everyone with the role there.
 
 The unit tier (联户) exists only where the district has a units file: the place then names its
 ten-household unit, whose heads are the roster's ``unit_head`` for that unit id, or else the
