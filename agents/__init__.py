@@ -1,6 +1,6 @@
 """Thin Faust agents, one module per pipeline stage; each consumes, calls a pure core, produces.
 
-    events → validate → validated → locate → located → detect → alarms → incident → incidents
+    events → intake (validate, locate) → located → detect → alarms → incident → incidents
     incidents → dispatch → dispatch.<tier> → notify → deliveries;  incidents, deliveries → record
 
 Agents hold no domain logic: that is in ``streams.cloudevents``, ``geo``, ``detectors``,
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def register_all(stage: "Stage") -> None:
-    from gridalert.agents import detect, dispatch, incident, locate, notify, record, validate
+    from gridalert.agents import detect, dispatch, incident, intake, locate, notify, record
 
-    for module in (validate, locate, detect, incident, dispatch, notify, record):
+    for module in (intake, locate, detect, incident, dispatch, notify, record):
         module.register(stage)

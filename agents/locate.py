@@ -1,8 +1,9 @@
-"""locate: ``gridalert.validated`` → ``gridalert.located``, keyed by grid (one grid, one partition).
+"""locate (upgrade drain): ``gridalert.validated`` → ``gridalert.located``, keyed by grid.
 
-A point in no grid is not dropped: it is located to the district centre with reason ``unassigned``.
-Every located event records the version of the map that placed it; a new map file applies to
-the next event (``geo/reload.py``).
+Events are validated and located by one agent now (``agents/intake.py``) and nothing writes
+``gridalert.validated`` any more. A worker upgraded from a version that still did may find events
+there that were validated but not yet located; this agent locates them, so an upgrade loses none.
+It can go, with the topic, once no deployment older than this one is left (docs/operations.md).
 """
 
 from __future__ import annotations

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(default=10.0, gt=0, description="consumer-group session timeout")
     commit_interval_s: float = Field(default=2.8, gt=0, description="how often a worker commits the offsets of "
                                      "what it has handled (faust's default); a restart handles again at most this much")
+    intake_batch: int = Field(default=500, ge=1, description="most events the intake validates and locates "
+                              "as one batch")
+    intake_wait_ms: float = Field(default=5.0, ge=0, description="longest a batch waits for more events "
+                                  "before it is handled (the latency batching may add)")
     log_level: str = Field(default="info")
     log_format: Literal["text", "json"] = Field(default="text", description="text for people; json: one object a line")
     metrics_host: str = Field(default="127.0.0.1", description="address of the worker's /health, /ready, /metrics")

@@ -3,7 +3,7 @@
 The worker is stopped, a backlog of events is written to ``gridalert.events`` (thousands of normal
 heat readings, each with an id of its own, and two alarms), and a new worker is started: it must
 recover its tables (the detect and incident stages keep theirs in changelogs, on ``memory://``
-stores) and then take the backlog in. Every event must come out of the validate stage exactly
+stores) and then take the backlog in. Every event must come out of the intake stage exactly
 once, and every alarm must open exactly one incident.
 
 This is the start-up race of faust-streaming 0.15.3's ``Recovery.on_recovery_completed``: it
@@ -23,7 +23,7 @@ from collections import Counter
 
 import pytest
 
-from gridalert.streams.topics import VALIDATED
+from gridalert.streams.topics import LOCATED
 from tests.faults.script import ACCEPTED, CLIMBING, Script, read_topic
 from tests.support.pipeline import heat, point_in, send
 
@@ -35,18 +35,18 @@ NORMAL_C = 30.0
 ALARM_C = 80.0
 
 
-def read_ids(bootstrap: list[str], topic: str) -> Counter:
-    """Every record's ``id`` on ``topic``, from its beginning to its end offsets now."""
-    return Counter(json.loads(value)["id"] for value in read_topic(bootstrap, topic))
+def located_ids(bootstrap: list[str]) -> Counter:
+    """The event id of every record on ``gridalert.located``, from its beginning to its end offsets now."""
+    return Counter(json.loads(value)["event"]["id"] for value in read_topic(bootstrap, LOCATED))
 
 
-def validated_or_quiet(pipeline, ids: list[str], *, quiet_s: float = 20, timeout_s: float = 180) -> None:
-    """Wait until every one of ``ids`` is on ``gridalert.validated``, or nothing new has arrived there
+def located_or_quiet(pipeline, ids: list[str], *, quiet_s: float = 20, timeout_s: float = 180) -> None:
+    """Wait until every one of ``ids`` is on ``gridalert.located``, or nothing new has arrived there
     for ``quiet_s`` (a lost event never arrives: the assertions after say which). Its committed
     offsets are no measure: a lost event is never acknowledged, so the commit stops before it."""
     deadline, last, since = time.monotonic() + timeout_s, -1, time.monotonic()
     while time.monotonic() < deadline:
-        seen = read_ids(pipeline.bootstrap, VALIDATED)
+        seen = located_ids(pipeline.bootstrap)
         if all(seen[i] for i in ids):
             return
         if sum(seen.values()) != last:
@@ -91,9 +91,9 @@ def test_a_worker_started_on_a_backlog_handles_every_event_exactly_once(pipeline
 
         pipeline.restart_worker(kill=False)  # the old one has exited: this only starts a new one
         ids = [event["id"] for event in backlog]
-        validated_or_quiet(pipeline, ids)
-        seen = read_ids(pipeline.bootstrap, VALIDATED)
-        # Not validated while this worker runs: lost by it (a later worker may or may not handle
+        located_or_quiet(pipeline, ids)
+        seen = located_ids(pipeline.bootstrap)
+        # Not located while this worker runs: lost by it (a later worker may or may not handle
         # them: a lost event is never acknowledged, which may hold the commit back before it).
         lost[cycle] = [i for i in ids if seen[i] == 0]
         # The next stop comes once the alarms are incidents: this test is about the start, not
@@ -104,15 +104,15 @@ def test_a_worker_started_on_a_backlog_handles_every_event_exactly_once(pipeline
             except AssertionError:
                 no_incident.append(grid)
 
-    seen = read_ids(pipeline.bootstrap, VALIDATED)
+    seen = located_ids(pipeline.bootstrap)
     missing = [i for i in sent if seen[i] == 0]
     twice = [i for i in sent if seen[i] > 1]
     by_cycle = {c: (len(lost[c]), sum(cycle_of[i] == c for i in missing), sum(cycle_of[i] == c for i in twice))
                 for c in range(CYCLES)}
     assert not any(lost.values()) and not missing and not twice, (
-        f"of {len(sent)} events, {sum(map(len, lost.values()))} were not validated by the worker started on "
+        f"of {len(sent)} events, {sum(map(len, lost.values()))} were not located by the worker started on "
         f"them (e.g. {[i for c in lost.values() for i in c][:4]}), {len(missing)} never (e.g. {missing[:4]}) and "
-        f"{len(twice)} more than once (e.g. {twice[:4]}); (lost by the worker started on them, never validated, "
-        f"validated more than once) by cycle: {by_cycle}")
+        f"{len(twice)} more than once (e.g. {twice[:4]}); (lost by the worker started on them, never located, "
+        f"located more than once) by cycle: {by_cycle}")
     assert not no_incident, f"alarms that opened no incident: {no_incident}"
     script.assert_invariants()
