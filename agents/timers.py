@@ -7,8 +7,10 @@ watch for silence (keyed by grid and subject) and the paging plans (keyed by ord
 ``apply`` runs a pure step on one key's state and keeps the timers in step with it, between two
 awaits, so agents of the same partition never interleave inside it. What a write costs does not
 grow with the number of keys: the state row of that key, and its ``Timer`` row (``<name>-due``)
-only when its earliest deadline or its counts moved. The clock's tick asks ``due_keys``, which pops
-a heap of due times: it touches only what is due, not every key of the partition.
+only when its earliest deadline moved earlier, appeared or went, or its counts moved. A deadline
+that only moved later keeps the earlier time as a wake-up: the tick then finds nothing due and
+writes the real one (``_keep_timer``). The clock's tick asks ``due_keys``, which pops a heap of due
+times: it touches only what is due, not every key of the partition.
 
 The in-memory index is rebuilt from the ``Timer`` rows after every rebalance (the rows carry their
 partition), so a worker that takes a partition over knows its deadlines before its streams resume.
@@ -125,16 +127,7 @@ class TimedTable(Generic[S]):
             return out
         self.rows.put(key, before, after)
         timers = self.partition(partition)
-        due = self._next_due(after)
-        due_s = due.timestamp() if due else None
-        counts = tuple(self._counts(after))
-        if timers.due.get(key) != due_s or timers.counts.get(key, (0, 0)) != counts:
-            # most readings change a detector's state but not when it is next due: no timer write then
-            timers.set(key, due_s, counts)
-            if due_s is None and not any(counts):
-                self.timers.pop(key, None)
-            else:
-                self.timers[key] = Timer(partition=partition, due=due_s, open=counts[0], pending=counts[1])
+        self._keep_timer(partition, timers, key, after, early_is_enough=True)
         lateness = [s for s in (late(o) for o in out) if s is not None and s > LATE_GRACE_S]
         if lateness:
             timers.late_steps += len(lateness)
@@ -145,8 +138,37 @@ class TimedTable(Generic[S]):
     def apply_due(self, partition: int, moment: datetime, step: Step,
                   late: Callable[[Any], Optional[float]] = lambda out: None) -> list[tuple[str, Any]]:
         """Run ``step`` on every key of the partition with a deadline due at ``moment``; (key, output) pairs."""
-        return [(key, out) for key in self.due_keys(partition, moment)
-                for out in self.apply(partition, key, step, late)]
+        found = []
+        for key in self.due_keys(partition, moment):
+            found.extend((key, out) for out in self.apply(partition, key, step, late))
+            # it came due: from here its real next deadline, not an earlier wake-up (see _keep_timer)
+            self._keep_timer(partition, self.partition(partition), key, self.rows.get(key), early_is_enough=False)
+        return found
+
+    def _keep_timer(self, partition: int, timers: PartitionTimers, key: str, state: Optional[S], *,
+                    early_is_enough: bool) -> None:
+        """Keep the key's ``Timer`` row and in-memory due time in step with ``state``.
+
+        A deadline that moves later (a resident's silence deadline on every reading, a gateway's on
+        every heartbeat) need not be written each time: with ``early_is_enough`` the earlier due
+        time already stored is kept as a wake-up, and the clock's tick, finding nothing due then,
+        writes the real one once. So a subject heard from every minute costs one timer write per
+        deadline period instead of one per reading; a deadline that moves earlier, appears, goes,
+        or comes with new counts is written at once."""
+        due = self._next_due(state)
+        due_s = due.timestamp() if due else None
+        counts = tuple(self._counts(state))
+        stored = timers.due.get(key)
+        if stored == due_s and timers.counts.get(key, (0, 0)) == counts:
+            return
+        if (early_is_enough and stored is not None and due_s is not None and stored <= due_s
+                and timers.counts.get(key, (0, 0)) == counts):
+            return
+        timers.set(key, due_s, counts)
+        if due_s is None and not any(counts):
+            self.timers.pop(key, None)
+        else:
+            self.timers[key] = Timer(partition=partition, due=due_s, open=counts[0], pending=counts[1])
 
     def due_keys(self, partition: int, moment: datetime) -> list[str]:
         timers = self._partitions.get(partition)

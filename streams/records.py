@@ -229,9 +229,10 @@ class Timer(faust.Record, **RECORD_OPTIONS):
 
     ``partition`` is the partition the key lives in, so a worker rebuilds each partition's
     in-memory due index from these rows after a rebalance; ``due`` is the epoch second of the
-    key's earliest deadline (None: nothing pending); ``open``/``pending`` are what the audit counts
-    (open incidents and pending deadlines for the incident stage). Written only when one of them
-    moves, and deleted when the key has neither a deadline nor anything to count.
+    key's earliest deadline, or an earlier time to wake up and look again (None: nothing pending);
+    ``open``/``pending`` are what the audit counts (open incidents and pending deadlines for the
+    incident stage). Written only when one of them moves (a deadline moving later: once the earlier
+    time has come), and deleted when the key has neither a deadline nor anything to count.
     """
 
     partition: int

@@ -87,6 +87,55 @@ def test_a_write_that_does_not_move_the_deadline_writes_the_state_only():
     del event
 
 
+def silent_until(due: float):
+    """A silence detector's time step: fires (and forgets its deadline) once ``due`` has come."""
+    def step(state: Optional[DetectorState], moment: datetime):
+        if state is None or moment.timestamp() < state.state["due"]:
+            return state, []
+        return state.derive(state={"due": None}), ["silent"]
+    return step
+
+
+def test_a_deadline_moved_later_is_written_once_when_the_old_one_comes_and_fires_at_the_new_one():
+    app = offline_app("t-later")
+    table = detector_table(app)
+    changelog = Changelog(table.tables, "gridalert.located")
+    event = on_partition("gridalert.located", 1)
+    key, first = "G-1|activity|r-1", AT.timestamp()
+    table.apply(1, key, silence_step(first))
+    for minute in range(1, 6):  # a reading a minute, each moving the silence deadline a minute later
+        table.apply(1, key, silence_step(first + 60 * minute))
+    assert changelog.writes == {"detector-states": 6, "detector-states-due": 1}  # the first deadline only
+    real = first + 300
+
+    def tick(at: float) -> list:
+        return [out for _, out in table.apply_due(1, datetime.fromtimestamp(at, timezone.utc),
+                                                   lambda s: silent_until(real)(s, datetime.fromtimestamp(at, timezone.utc)))]
+
+    assert tick(first) == []  # woken at the old deadline: nothing due, the real one written
+    assert changelog.writes == {"detector-states": 6, "detector-states-due": 2}
+    assert table.due_keys(1, datetime.fromtimestamp(real - 1, timezone.utc)) == []
+    assert tick(real - 1) == []
+    assert tick(real) == ["silent"]
+    assert table.due_keys(1, datetime.fromtimestamp(real + 3600, timezone.utc)) == []
+    table.rebuild({1})  # the Timer row agrees with memory: nothing pending after a rebalance either
+    assert table.due_keys(1, datetime.fromtimestamp(real + 3600, timezone.utc)) == []
+    del event
+
+
+def test_a_deadline_moved_earlier_is_written_at_once():
+    app = offline_app("t-earlier")
+    table = detector_table(app)
+    changelog = Changelog(table.tables, "gridalert.located")
+    event = on_partition("gridalert.located", 0)
+    table.apply(0, "k", silence_step(AT.timestamp() + 600))
+    table.apply(0, "k", silence_step(AT.timestamp()))
+    assert changelog.writes == {"detector-states": 2, "detector-states-due": 2}
+    table.rebuild({0})
+    assert table.due_keys(0, AT) == ["k"]
+    del event
+
+
 def test_after_a_rebalance_the_worker_knows_the_deadlines_of_the_partitions_it_owns_and_only_those():
     app = offline_app("t-rebalance")
     table = detector_table(app)
