@@ -8,6 +8,7 @@ reads). Stages are registered from ``agents/``; this module holds no stage logic
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
@@ -72,9 +73,24 @@ class Stage:
     def reload(self) -> None:
         """Cheap unless a file changed (a stat at most once a second); blocking, so the app runs
         it in a thread every second and agents only read ``maps.current`` and ``devices``."""
-        self.maps.maybe_reload()
+        changed = self.maps.maybe_reload()
         if isinstance(self.devices, ReloadingDevices):
-            self.devices.maybe_reload()
+            changed = self.devices.maybe_reload() or changed
+        if changed:
+            settle_long_lived()
+
+
+def settle_long_lived() -> None:
+    """Move every object alive now out of the cyclic garbage collector's sight (``gc.freeze``).
+
+    A loaded map is millions of long-lived objects (a province's 100,000 grids: geometries, their
+    index, a Place per grid). Each full collection walked them all, and a busy worker makes one
+    every few seconds: on the province map a worker used 1,073 µs of CPU per event without this
+    and 960 µs with it (docs/performance.md). Frozen objects are still freed when nothing refers
+    to them any more (a map replaced by a reload goes with its last reference); only garbage in
+    reference cycles among them would stay, which a map does not make.
+    """
+    gc.freeze()
 
 
 def create_app(settings: Settings, config: DistrictConfig) -> faust.App:
@@ -115,6 +131,7 @@ def create_stage(settings: Settings, config: DistrictConfig) -> Stage:
                   maps=ReloadingGridMap(config.directory / GRIDS, units=units_file if units_file.exists() else None),
                   devices=devices)
     register_all(stage)
+    settle_long_lived()  # the map, the device registry and the district are here for the worker's life
 
     @app.timer(interval=1.0)
     async def follow_files() -> None:
