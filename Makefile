@@ -35,8 +35,9 @@ unit: install
 e2e: install
 	$(BIN)/python -m pytest tests/e2e
 
-bench: install  ## issue 9: reference loop, pipeline throughput and latency on Apache Kafka (~15 min); rewrites docs/performance.md's Pipeline section
+bench: install  ## issue 9: reference loop, pipeline throughput and latency, timers, residents, Faust's own floor on Apache Kafka (~30 min); rewrites docs/performance.md's Pipeline and Faust sections
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/faust_floor.py --docs
 
 bench-quick: install  ## the same harness as a smoke run (Kaiyang map, one worker, small counts); writes only .gridalert/bench/
 	$(BIN)/python benchmarks/pipeline.py --quick

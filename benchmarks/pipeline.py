@@ -142,7 +142,7 @@ def machine(broker: str) -> str:
 
 def section(results: dict, table: str, command: str) -> str:
     return "\n".join([
-        "The whole pipeline (validate → locate → detect → incident → dispatch → notify → record) against",
+        "The whole pipeline (intake: validate and locate, in batches → detect → incident → dispatch → notify → record) against",
         "a bare aiokafka consume→produce loop, **in the same run on the same broker**, by",
         "`benchmarks/pipeline.py` (what each figure measures and how: its docstring and `benchmarks/phases.py`).",
         "Throughput is events/s of a burst of 20,000 (sent in a second or two to workers already running",
