@@ -42,8 +42,13 @@ def register(stage: Stage) -> None:
         async for batch in stream.take_events(settings.intake_batch, within=settings.intake_wait_ms / 1000):
             valid = await validated(batch)
             grids = stage.maps.current  # one map for the whole batch: places and version agree
-            places = grids.locate_many([v.lon for _, v in valid], [v.lat for _, v in valid]) if valid else []
-            for (event, event_value), place in zip(valid, places):
+            try:
+                places = grids.locate_many([v.lon for _, v in valid], [v.lat for _, v in valid])
+            except Exception:  # noqa: BLE001 - then each event alone, so only one that fails is dead-lettered
+                places = [None] * len(valid)
+            for (event, valid_event), place in zip(valid, places):
                 async with guard(event, "locate", topics.dead_letters):
-                    located = LocatedEvent(event=event_value, place=place, map_version=grids.version)
+                    if place is None:
+                        place = grids.locate(valid_event.lon, valid_event.lat)
+                    located = LocatedEvent(event=valid_event, place=place, map_version=grids.version)
                     await topics.located.send(key=place.partition_key, value=located)

@@ -121,15 +121,21 @@ class TimedTable(Generic[S]):
     def apply(self, partition: int, key: str, step: Step,
               late: Callable[[Any], Optional[float]] = lambda out: None) -> list[Any]:
         """Run ``step`` on the key's state; store it (None: delete it) and its earliest deadline if it changed."""
+        return self._apply(partition, key, step, late, came_due=False)
+
+    def _apply(self, partition: int, key: str, step: Step, late: Callable[[Any], Optional[float]], *,
+               came_due: bool) -> list[Any]:
         before = self.rows.get(key)
         after, out = step(before)
-        if after is before or after == before:
-            return out
-        self.rows.put(key, before, after)
-        timers = self.partition(partition)
-        self._keep_timer(partition, timers, key, after, early_is_enough=True)
-        lateness = [s for s in (late(o) for o in out) if s is not None and s > LATE_GRACE_S]
+        changed = not (after is before or after == before)
+        if changed:
+            self.rows.put(key, before, after)
+        if changed or came_due:
+            # a key that came due gets its real next deadline, not an earlier wake-up (see _keep_timer)
+            self._keep_timer(partition, key, after, early_is_enough=not came_due)
+        lateness = [s for s in (late(o) for o in out) if s is not None and s > LATE_GRACE_S] if changed else []
         if lateness:
+            timers = self.partition(partition)
             timers.late_steps += len(lateness)
             timers.max_late_s = max(timers.max_late_s, *lateness)
             self.late[str(partition)] = LateSteps(late_steps=timers.late_steps, max_late_s=timers.max_late_s)
@@ -138,15 +144,10 @@ class TimedTable(Generic[S]):
     def apply_due(self, partition: int, moment: datetime, step: Step,
                   late: Callable[[Any], Optional[float]] = lambda out: None) -> list[tuple[str, Any]]:
         """Run ``step`` on every key of the partition with a deadline due at ``moment``; (key, output) pairs."""
-        found = []
-        for key in self.due_keys(partition, moment):
-            found.extend((key, out) for out in self.apply(partition, key, step, late))
-            # it came due: from here its real next deadline, not an earlier wake-up (see _keep_timer)
-            self._keep_timer(partition, self.partition(partition), key, self.rows.get(key), early_is_enough=False)
-        return found
+        return [(key, out) for key in self.due_keys(partition, moment)
+                for out in self._apply(partition, key, step, late, came_due=True)]
 
-    def _keep_timer(self, partition: int, timers: PartitionTimers, key: str, state: Optional[S], *,
-                    early_is_enough: bool) -> None:
+    def _keep_timer(self, partition: int, key: str, state: Optional[S], *, early_is_enough: bool) -> None:
         """Keep the key's ``Timer`` row and in-memory due time in step with ``state``.
 
         A deadline that moves later (a resident's silence deadline on every reading, a gateway's on
@@ -155,14 +156,13 @@ class TimedTable(Generic[S]):
         writes the real one once. So a subject heard from every minute costs one timer write per
         deadline period instead of one per reading; a deadline that moves earlier, appears, goes,
         or comes with new counts is written at once."""
+        timers = self.partition(partition)
         due = self._next_due(state)
         due_s = due.timestamp() if due else None
         counts = tuple(self._counts(state))
         stored = timers.due.get(key)
-        if stored == due_s and timers.counts.get(key, (0, 0)) == counts:
-            return
-        if (early_is_enough and stored is not None and due_s is not None and stored <= due_s
-                and timers.counts.get(key, (0, 0)) == counts):
+        still_good = stored == due_s or (early_is_enough and None not in (stored, due_s) and stored <= due_s)
+        if still_good and timers.counts.get(key, (0, 0)) == counts:
             return
         timers.set(key, due_s, counts)
         if due_s is None and not any(counts):

@@ -22,7 +22,6 @@ Run:  python benchmarks/faust_floor.py --docs     (about 3 minutes; ``make bench
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -86,10 +85,8 @@ def run_worker(shape: str, broker: str, app_id: str, prefix: str, partitions: in
 
 
 def measure(count: int, say=print) -> dict:
-    from benchmarks import kafka_io, phases
+    from benchmarks import phases
     from benchmarks.bench_district import write_district
-    from benchmarks.workload import EventMix
-    from gridalert.streams.broker import ensure_topics
     from tests.support.receiver import Receiver
 
     base = Path(tempfile.mkdtemp(prefix="faust-floor-"))
@@ -101,7 +98,7 @@ def measure(count: int, say=print) -> dict:
             results["reference"] = phases.reference(cluster, district, count * 5)["rate"]
             say(f"bare aiokafka loop: {results['reference']:,.0f} events/s")
             for shape in SHAPES:
-                results[shape] = _one(cluster, district, shape, count, base, kafka_io, EventMix, ensure_topics)
+                results[shape] = _one(cluster, district, shape, count, base)
                 say(f"{shape}: {results[shape]['rate']:,.0f} events/s, "
                     f"{results[shape]['cpu_us_per_event']:,.0f} µs worker CPU per event")
         finally:
@@ -109,7 +106,11 @@ def measure(count: int, say=print) -> dict:
     return results
 
 
-def _one(cluster, district, shape: str, count: int, base: Path, kafka_io, EventMix, ensure_topics) -> dict:
+def _one(cluster, district, shape: str, count: int, base: Path) -> dict:
+    from benchmarks import kafka_io, phases
+    from benchmarks.workload import EventMix
+    from gridalert.streams.broker import ensure_topics
+
     prefix = f"floor.{shape.replace(' ', '-').replace('+', '-')}.{uuid.uuid4().hex[:6]}"
     app_id = f"floor-{uuid.uuid4().hex[:8]}"
     inputs = (f"{prefix}.in", f"{prefix}.mid") if shape == "two agents+table" else (f"{prefix}.in",)
@@ -126,24 +127,19 @@ def _one(cluster, district, shape: str, count: int, base: Path, kafka_io, EventM
             if worker.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the {shape} worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
-        time.sleep(3.0)  # the group's assignment settles, as in the pipeline benchmark
+        time.sleep(phases.SETTLE_S)  # the group's assignment settles, as in the pipeline benchmark
         progress = kafka_io.Progress(cluster.admin, app_id, inputs)
         messages = EventMix(district, seed=3, prefix=app_id).messages(count, alarm_every=10**9)
-        cpu_before, sent_at = _cpu_seconds(worker.pid), time.time()
+        cpu_before, sent_at = phases.process_cpu_seconds(worker.pid), time.time()
         kafka_io.preload(cluster.bootstrap, f"{prefix}.in", messages)
         drained_at = progress.wait_drained(timeout_s=600, alive=lambda: worker.poll() is None)
         if drained_at is None:
             raise RuntimeError(f"the {shape} worker did not drain:\n{log.read_text(errors='replace')[-3000:]}")
-        cpu = _cpu_seconds(worker.pid) - cpu_before
+        cpu = phases.process_cpu_seconds(worker.pid) - cpu_before
     finally:
         worker.terminate()
         worker.wait(timeout=60)
     return {"rate": count / (drained_at - sent_at), "cpu_us_per_event": cpu / count * 1e6}
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def table(results: dict) -> str:
@@ -188,7 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        sys.argv = [sys.argv[0], "worker"]
         run_worker(args.worker, args.broker, args.app_id, args.prefix, 4)
         return 0
     started, began = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), time.monotonic()

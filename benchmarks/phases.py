@@ -108,7 +108,12 @@ def start_workers(env: dict[str, str], count: int, logs: Path) -> list[Worker]:
 
 def cpu_seconds(worker: Worker) -> float:
     """User + system CPU the worker process has used so far."""
-    fields = Path(f"/proc/{worker.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return process_cpu_seconds(worker.process.pid)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
